@@ -1,0 +1,387 @@
+"""Reads a consultation file and refuses it, one clear line per problem, before a tenant sees a mistake."""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from conversations.buttons import MAX_BUTTON_BYTES, option_button_id
+from conversations.markup import markup_problem
+from conversations.model import Consultation, Objective, Option, Question, QuestionKind, Reminder, Topic
+
+TELEGRAM_MESSAGE_LIMIT = 4096
+ID_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
+DURATION_PATTERN = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+AUDIENCES = ("started_not_finished", "agreed_not_started")
+TEMPLATE_FIELDS = {"opens", "closes", "minutes", "questions"}
+
+
+class ConsultationError(Exception):
+    """A consultation file that cannot be used; `problems` holds one readable line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def default_consultation_path() -> Path:
+    """The bundled Connexus consultation, used when CONSULTATION_FILE is not set."""
+    return Path(str(resources.files("conversations") / "consultations" / "connexus-procurement-2020.toml"))
+
+
+def load_consultation(path: Path | str | None = None) -> Consultation:
+    """Load and validate one consultation file; raise ConsultationError listing every problem."""
+    file = Path(path) if path else default_consultation_path()
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConsultationError([f"{file}: the file does not exist"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConsultationError([f"{file}: not valid TOML: {error}"]) from None
+    return _Reader(file, raw, _default_wording()).build()
+
+
+def _default_wording() -> dict[str, Any]:
+    """The shared bot wording bundled beside this module."""
+    text = (resources.files("conversations") / "messages.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+class _Reader:
+    """Collects every problem in a file instead of stopping at the first one."""
+
+    def __init__(self, file: Path, raw: dict[str, Any], wording: dict[str, Any]) -> None:
+        self.file = file
+        self.raw = raw
+        self.wording = wording
+        self.problems: list[str] = []
+
+    def problem(self, key: str, what: str) -> None:
+        """Record one readable problem naming the file and the key."""
+        self.problems.append(f"{self.file}: {key}: {what}")
+
+    def text(self, table: dict[str, Any], key: str, where: str, required: bool = True) -> str:
+        """A non-empty string from the file, with its markup checked."""
+        value = table.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(where, "is missing or empty")
+            return ""
+        if not isinstance(value, str):
+            self.problem(where, f"should be text, not {type(value).__name__}")
+            return ""
+        self.check_message(where, value)
+        return value.strip()
+
+    def check_message(self, where: str, value: str) -> None:
+        """Markup Telegram would refuse, or a message too long to send, is caught here."""
+        issue = markup_problem(value)
+        if issue:
+            self.problem(where, issue)
+        if len(value) > TELEGRAM_MESSAGE_LIMIT:
+            self.problem(where, f"is {len(value)} characters; one Telegram message holds {TELEGRAM_MESSAGE_LIMIT}")
+
+    def identifier(self, table: dict[str, Any], where: str) -> str:
+        """A short, safe id that can travel in button data."""
+        value = table.get("id")
+        if not isinstance(value, str) or not value:
+            self.problem(f"{where}.id", "is missing")
+            return ""
+        if not ID_PATTERN.match(value):
+            self.problem(f"{where}.id", f"'{value}' should use only a-z, 0-9, - and _ (at most 40 characters)")
+        return value
+
+    def tables(self, key: str) -> list[dict[str, Any]]:
+        """A list of tables ([[key]] in TOML), or a problem if it is something else."""
+        value = self.raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.problem(key, "should be a list of tables ([[" + key + "]])")
+            return []
+        return value
+
+    def unique(self, ids: list[str], where: str) -> None:
+        """Duplicate ids would make answers ambiguous."""
+        seen: set[str] = set()
+        for value in ids:
+            if value and value in seen:
+                self.problem(where, f"duplicate id '{value}'")
+            seen.add(value)
+
+    def zone(self) -> ZoneInfo:
+        """The consultation's time zone, which every date is read in."""
+        name = self.raw.get("timezone")
+        if not isinstance(name, str) or not name:
+            self.problem("timezone", "is missing (for example \"Europe/London\")")
+            return ZoneInfo("UTC")
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem("timezone", f"unknown time zone '{name}'")
+            return ZoneInfo("UTC")
+
+    def instant(self, key: str, zone: ZoneInfo) -> datetime | None:
+        """A TOML date-time as an aware instant; a local time is read in the consultation's zone."""
+        value = self.raw.get(key)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=zone)
+        if isinstance(value, date):
+            return datetime.combine(value, time(0), tzinfo=zone)
+        if value is None:
+            self.problem(key, "is missing (for example 2020-11-04T09:00:00)")
+        else:
+            self.problem(key, f"should be a date and time like 2020-11-04T09:00:00, not '{value}'")
+        return None
+
+    def build(self) -> Consultation:
+        """Read every part, then refuse the file if anything was wrong."""
+        raw = self.raw
+        cid = self.identifier(raw, "consultation") if "id" in raw else ""
+        if "id" not in raw:
+            self.problem("id", "is missing")
+        zone = self.zone()
+        opens_at = self.instant("opens_at", zone)
+        closes_at = self.instant("closes_at", zone)
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.problem("closes_at", "is not after opens_at: the consultation would close before it opens")
+        privacy_table = raw.get("privacy")
+        privacy: dict[str, Any] = privacy_table if isinstance(privacy_table, dict) else {}
+        if "privacy" not in raw:
+            self.problem("privacy", "is missing: tenants must see a privacy notice before the first question")
+        objectives = self.objectives()
+        topics = self.topics()
+        questions = self.questions({o.id for o in objectives}, {t.id for t in topics})
+        self.check_objectives_shown(objectives, questions)
+        messages, words = self.wording_tables()
+        minutes = raw.get("minutes_to_complete", 10)
+        if not isinstance(minutes, int) or minutes <= 0:
+            self.problem("minutes_to_complete", "should be a whole number of minutes above 0")
+            minutes = 10
+        retention = raw.get("retention_days_after_close")
+        if retention is not None and (not isinstance(retention, int) or retention < 0):
+            self.problem("retention_days_after_close", "should be a whole number of days, 0 or more")
+            retention = None
+        consultation = Consultation(
+            id=cid,
+            version=str(raw.get("version", "1")),
+            title=self.text(raw, "title", "title"),
+            organisation=self.text(raw, "organisation", "organisation"),
+            welcome=self.template(raw, "welcome"),
+            introduction=self.introduction(),
+            privacy_notice=self.template(privacy, "notice", "privacy.notice"),
+            privacy_version=str(privacy.get("version", raw.get("version", "1"))),
+            thank_you=self.template(raw, "thank_you"),
+            minutes_to_complete=minutes,
+            opens_at=opens_at or datetime(1970, 1, 1, tzinfo=zone),
+            closes_at=closes_at or datetime(1970, 1, 2, tzinfo=zone),
+            timezone=zone,
+            objectives=objectives,
+            topics=topics,
+            questions=questions,
+            messages=messages,
+            words=words,
+            reminders=self.reminders(),
+            retention_days=retention,
+            source_file=str(self.file),
+        )
+        if self.problems:
+            raise ConsultationError(self.problems)
+        return consultation
+
+    def template(self, table: dict[str, Any], key: str, where: str | None = None) -> str:
+        """Text that may name {opens}, {closes}, {minutes} or {questions}, and nothing else."""
+        value = self.text(table, key, where or key)
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        for name in sorted(names - TEMPLATE_FIELDS):
+            self.problem(where or key, f"unknown placeholder {{{name}}} (you can use {sorted(TEMPLATE_FIELDS)})")
+        return value
+
+    def introduction(self) -> tuple[str, ...]:
+        """The opening explanation: what procurement is and what the strategy does."""
+        value = self.raw.get("introduction")
+        if not isinstance(value, list) or not value:
+            self.problem("introduction", "is missing: a list of short messages explaining the consultation")
+            return ()
+        parts = []
+        for index, part in enumerate(value):
+            where = f"introduction[{index + 1}]"
+            if not isinstance(part, str) or not part.strip():
+                self.problem(where, "is empty")
+                continue
+            self.check_message(where, part)
+            parts.append(part.strip())
+        return tuple(parts)
+
+    def objectives(self) -> tuple[Objective, ...]:
+        """The strategy's objectives, each explained in plain English."""
+        found = []
+        for index, table in enumerate(self.tables("objectives"), start=1):
+            where = f"objectives[{index}]"
+            found.append(
+                Objective(
+                    id=self.identifier(table, where),
+                    title=self.text(table, "title", f"{where}.title"),
+                    explanation=self.text(table, "explanation", f"{where}.explanation"),
+                )
+            )
+        self.unique([o.id for o in found], "objectives")
+        return tuple(found)
+
+    def topics(self) -> tuple[Topic, ...]:
+        """The headings questions are grouped under."""
+        found = []
+        for index, table in enumerate(self.tables("topics"), start=1):
+            where = f"topics[{index}]"
+            found.append(Topic(id=self.identifier(table, where), title=self.text(table, "title", f"{where}.title")))
+        self.unique([t.id for t in found], "topics")
+        return tuple(found)
+
+    def questions(self, objective_ids: set[str], topic_ids: set[str]) -> tuple[Question, ...]:
+        """The questions, in the order tenants meet them."""
+        tables = self.tables("questions")
+        if not tables:
+            self.problem("questions", "there are no questions")
+        found = [self.question(t, n, objective_ids, topic_ids) for n, t in enumerate(tables, start=1)]
+        self.unique([q.id for q in found], "questions")
+        return tuple(found)
+
+    def question(
+        self, table: dict[str, Any], number: int, objective_ids: set[str], topic_ids: set[str]
+    ) -> Question:
+        """One question, its kind and, for a choice, its buttons."""
+        where = f"questions[{number}]"
+        qid = self.identifier(table, where)
+        topic = table.get("topic", "")
+        if topic not in topic_ids:
+            self.problem(f"{where}.topic", f"'{topic}' is not one of the topics {sorted(topic_ids)}")
+        objectives = table.get("objectives", [])
+        if not isinstance(objectives, list):
+            self.problem(f"{where}.objectives", "should be a list of objective ids")
+            objectives = []
+        for objective in objectives:
+            if objective not in objective_ids:
+                self.problem(f"{where}.objectives", f"'{objective}' is not one of the objectives")
+        kind_name = table.get("kind", "")
+        try:
+            kind = QuestionKind(kind_name)
+        except ValueError:
+            self.problem(f"{where}.kind", f"'{kind_name}' should be \"text\" or \"choice\"")
+            kind = QuestionKind.TEXT
+        limit = table.get("max_length", 2000)
+        if not isinstance(limit, int) or not 1 <= limit <= 3500:
+            self.problem(f"{where}.max_length", "should be a whole number from 1 to 3500")
+            limit = 2000
+        options = self.options(table, where, qid) if kind is QuestionKind.CHOICE else ()
+        if kind is QuestionKind.TEXT and table.get("options"):
+            self.problem(f"{where}.options", "a text question has no options: set kind = \"choice\"")
+        return Question(
+            id=qid,
+            number=number,
+            topic=topic if isinstance(topic, str) else "",
+            text=self.text(table, "text", f"{where}.text"),
+            kind=kind,
+            context=self.text(table, "context", f"{where}.context", required=False),
+            objectives=tuple(str(o) for o in objectives),
+            options=options,
+            reason_prompt=self.text(table, "reason_prompt", f"{where}.reason_prompt", required=False),
+            max_length=limit,
+        )
+
+    def options(self, table: dict[str, Any], where: str, qid: str) -> tuple[Option, ...]:
+        """A choice question's buttons; each id must fit Telegram's 64-byte button data."""
+        raw_options = table.get("options", [])
+        if not isinstance(raw_options, list) or len(raw_options) < 2:
+            self.problem(f"{where}.options", "a choice question needs at least two options")
+            return ()
+        found = []
+        for index, option in enumerate(raw_options, start=1):
+            at = f"{where}.options[{index}]"
+            if not isinstance(option, dict):
+                self.problem(at, "should be a table with id and label")
+                continue
+            oid = option.get("id")
+            if not isinstance(oid, str) or not oid:
+                self.problem(f"{at}.id", "is missing")
+                oid = ""
+            elif len(option_button_id(qid, oid).encode()) > MAX_BUTTON_BYTES:
+                self.problem(
+                    f"{at}.id",
+                    f"'{oid}' is too long: with the question id it would not fit Telegram's "
+                    f"{MAX_BUTTON_BYTES}-byte button data",
+                )
+            elif not ID_PATTERN.match(oid):
+                self.problem(f"{at}.id", f"'{oid}' should use only a-z, 0-9, - and _")
+            words = option.get("words", [])
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                self.problem(f"{at}.words", "should be a list of words")
+                words = []
+            found.append(
+                Option(
+                    id=oid,
+                    label=self.text(option, "label", f"{at}.label"),
+                    words=tuple(w.strip().lower() for w in words),
+                )
+            )
+        self.unique([o.id for o in found], f"{where}.options")
+        return tuple(found)
+
+    def check_objectives_shown(self, objectives: tuple[Objective, ...], questions: tuple[Question, ...]) -> None:
+        """Every objective must be explained before some question, or tenants never see it."""
+        linked = {o for q in questions for o in q.objectives}
+        for objective in objectives:
+            if objective.id and objective.id not in linked:
+                self.problem("objectives", f"'{objective.id}' is not linked to any question, so it is never shown")
+
+    def wording_tables(self) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+        """The shared bot wording, with this consultation's overrides on top."""
+        messages = dict(self.wording.get("messages", {}))
+        overrides = self.raw.get("messages", {})
+        if not isinstance(overrides, dict):
+            self.problem("messages", "should be a table of wording overrides")
+            overrides = {}
+        for key, value in overrides.items():
+            if key not in messages:
+                self.problem(f"messages.{key}", "is not a message the bot uses")
+            elif not isinstance(value, str) or not value.strip():
+                self.problem(f"messages.{key}", "should be non-empty text")
+            else:
+                self.check_message(f"messages.{key}", value)
+                messages[key] = value
+        words = {k: tuple(v) for k, v in self.wording.get("words", {}).items()}
+        for key, value in dict(self.raw.get("words", {})).items():
+            if key not in words:
+                self.problem(f"words.{key}", "is not a list of words the bot uses")
+            elif not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+                self.problem(f"words.{key}", "should be a list of words")
+            else:
+                words[key] = tuple(w.strip().lower() for w in value)
+        return messages, words
+
+    def reminders(self) -> tuple[Reminder, ...]:
+        """Reminders counted back from the close, validated now so a typo cannot silence one."""
+        found = []
+        for index, table in enumerate(self.tables("reminders"), start=1):
+            where = f"reminders[{index}]"
+            rid = self.identifier(table, where)
+            before = table.get("before_close", "")
+            match = DURATION_PATTERN.match(before) if isinstance(before, str) else None
+            if not match:
+                self.problem(f"{where}.before_close", f"'{before}' should look like \"7d\", \"1d\" or \"3h\"")
+                delta = timedelta(0)
+            else:
+                unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+                delta = timedelta(**{unit: int(match.group(1))})
+            audience = table.get("audience", "")
+            if audience not in AUDIENCES:
+                self.problem(f"{where}.audience", f"'{audience}' should be one of {list(AUDIENCES)}")
+            found.append(
+                Reminder(id=rid, before_close=delta, audience=str(audience),
+                         text=self.text(table, "text", f"{where}.text"))
+            )
+        self.unique([r.id for r in found], "reminders")
+        return tuple(found)
