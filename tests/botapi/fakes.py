@@ -49,7 +49,9 @@ def file_ids(seed: str) -> JSON:
     return {"file_id": f"BQACAgIAAx{digest[:40]}", "file_unique_id": f"AgAD{digest[:12]}"}
 
 
-def user(user_id: int, first_name: str | None = None, username: str | None = None, language_code: str = "en") -> JSON:
+def user(
+    user_id: int, first_name: str | None = None, username: str | None = None, language_code: str = "en"
+) -> JSON:
     """A human Telegram User object."""
     data: JSON = {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}"}
     if username:
@@ -127,7 +129,12 @@ def photo_sizes(seed: str = "photo") -> list[JSON]:
 
 def voice(duration: int = 3) -> JSON:
     """A voice note."""
-    return {**file_ids(f"voice:{duration}"), "duration": duration, "mime_type": "audio/ogg", "file_size": duration * 4000}
+    return {
+        **file_ids(f"voice:{duration}"),
+        "duration": duration,
+        "mime_type": "audio/ogg",
+        "file_size": duration * 4000,
+    }
 
 
 def document(filename: str, data: bytes, mime_type: str | None = None) -> JSON:
@@ -154,7 +161,11 @@ def chat_member_update(chat: JSON, actor: JSON, bot: JSON, old_status: str, new_
         "from": actor,
         "date": now(),
         "old_chat_member": {"status": old_status, "user": bot},
-        "new_chat_member": {"status": new_status, "user": bot, **({"until_date": 0} if new_status == "kicked" else {})},
+        "new_chat_member": {
+            "status": new_status,
+            "user": bot,
+            **({"until_date": 0} if new_status == "kicked" else {}),
+        },
     }
 
 

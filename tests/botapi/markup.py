@@ -67,7 +67,9 @@ class _TelegramHtml(HTMLParser):
         attributes = {name: value or "" for name, value in attrs}
         extra: JSON = {"type": HTML_TAGS[tag]}
         if tag == "span" and attributes.get("class") != "tg-spoiler":
-            raise entity_error(f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte_offset()}')
+            raise entity_error(
+                f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte_offset()}'
+            )
         if tag == "a":
             extra["url"] = attributes.get("href", "")
         if tag == "blockquote" and "expandable" in attributes:
@@ -204,7 +206,9 @@ def parse_markdown_v2(source: str) -> tuple[str, list[JSON]]:
             if stack and stack[-1][0] == marker:
                 _, start, _ = stack.pop()
                 if length > start:
-                    entities.append({"type": _MDV2_MARKERS[marker], "offset": start, "length": length - start})
+                    entities.append(
+                        {"type": _MDV2_MARKERS[marker], "offset": start, "length": length - start}
+                    )
             else:
                 stack.append((marker, length, byte_offset(index)))
             index += len(marker)

@@ -23,7 +23,9 @@ DEFAULT_DESCRIPTIONS: dict[int, str] = {
 class ApiError(Exception):
     """A Bot API failure; carried as an exception so handlers can bail out from any depth."""
 
-    def __init__(self, error_code: int, description: str | None = None, retry_after: int | None = None) -> None:
+    def __init__(
+        self, error_code: int, description: str | None = None, retry_after: int | None = None
+    ) -> None:
         if description is None:
             if error_code == 429:
                 description = f"Too Many Requests: retry after {retry_after or 1}"
@@ -83,6 +85,8 @@ class StoredMessage:
     from_bot: bool
     source_text: str | None = None
     parse_mode: str | None = None
+    # Non-inline reply_markup (reply keyboard, remove, force reply): Telegram never echoes it back.
+    keyboard: JSON | None = None
     previous_texts: list[str] = field(default_factory=list)
     deleted: bool = False
 
@@ -93,7 +97,7 @@ class StoredMessage:
 
     @property
     def reply_markup(self) -> JSON | None:
-        """The current reply_markup dict, or None when it was removed."""
+        """The current inline reply_markup (Telegram echoes only inline keyboards), or None."""
         return self.data.get("reply_markup")
 
     @property
@@ -117,7 +121,9 @@ class StoredMessage:
         for button in self.buttons:
             if button.get("text") == button_text and "callback_data" in button:
                 return str(button["callback_data"])
-        raise KeyError(f"no callback button {button_text!r} in message {self.message_id}: {self.button_texts}")
+        raise KeyError(
+            f"no callback button {button_text!r} in message {self.message_id}: {self.button_texts}"
+        )
 
 
 @dataclass

@@ -75,7 +75,9 @@ class Store:
     def store_message(self, data: JSON, from_bot: bool, **extra: Any) -> StoredMessage:
         """Keep a message so later edits, callbacks and replies can find it."""
         chat_id = data["chat"]["id"]
-        stored = StoredMessage(chat_id=chat_id, message_id=data["message_id"], data=data, from_bot=from_bot, **extra)
+        stored = StoredMessage(
+            chat_id=chat_id, message_id=data["message_id"], data=data, from_bot=from_bot, **extra
+        )
         self.messages.setdefault(chat_id, {})[stored.message_id] = stored
         return stored
 
@@ -94,7 +96,10 @@ class Store:
         """Queue an update with the next monotonic update_id (unless keep_id for fuzzing)."""
         update = copy.deepcopy(payload)
         if not keep_id or "update_id" not in update:
-            update = {"update_id": self.next_update_id, **{k: v for k, v in update.items() if k != "update_id"}}
+            update = {
+                "update_id": self.next_update_id,
+                **{k: v for k, v in update.items() if k != "update_id"},
+            }
         self.next_update_id = max(self.next_update_id, int(update["update_id"]) + 1)
         self.queue.append(update)
         self.history[update["update_id"]] = update
@@ -132,7 +137,9 @@ class Store:
 
     def pending(self, limit: int) -> list[JSON]:
         """Updates a getUpdates call would return now, re-deliveries first so the last id stays highest."""
-        ready = [u for u in self.redeliver if self.is_allowed(u)] + [u for u in self.queue if self.is_allowed(u)]
+        ready = [u for u in self.redeliver if self.is_allowed(u)] + [
+            u for u in self.queue if self.is_allowed(u)
+        ]
         return ready[:limit]
 
     def take(self, limit: int) -> list[JSON]:

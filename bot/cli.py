@@ -1,0 +1,89 @@
+"""The `consultation-bot` command: run the bot, and the tools staff and admins use around it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from bot.consultation_source import consultation_for
+from bot.settings import Settings, SettingsError, load_dotenv_file, read_settings
+from conversations.loader import ConsultationError
+
+
+def _at(value: str) -> datetime:
+    """--at takes an ISO 8601 date-time; a local one is read in the consultation's zone."""
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date and time like 2020-11-10T12:00") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Every sub-command, with help a housing officer can follow."""
+    parser = argparse.ArgumentParser(prog="consultation-bot", description="A Telegram consultation bot.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (long polling)")
+    preview = commands.add_parser("preview", help="play the consultation in this terminal")
+    preview.add_argument("file", nargs="?", type=Path, help="consultation file (default: the configured one)")
+    preview.add_argument("--at", type=_at, help="pretend it is this date and time (e.g. 2020-11-10T12:00)")
+    check = commands.add_parser("check", help="validate a consultation file and summarise it")
+    check.add_argument("file", nargs="?", type=Path, help="consultation file (default: the configured one)")
+    return parser
+
+
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Start long polling until SIGTERM or Ctrl-C."""
+    from bot.app import run_bot
+
+    return run_bot(settings)
+
+
+def _cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
+    """Proof-read the conversation with the same engine the bot uses."""
+    from conversations.preview import run_preview
+
+    consultation = consultation_for(settings, args.file)
+    at = args.at
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=consultation.timezone)
+    run_preview(consultation, at)
+    return 0
+
+
+def _cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Validate a file and print a one-screen summary."""
+    from conversations.check import summary
+
+    print(summary(consultation_for(settings, args.file)))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "run": _cmd_run,
+    "preview": _cmd_preview,
+    "check": _cmd_check,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; problems a person can fix are one clear line on stderr and a non-zero exit."""
+    args = _parser().parse_args(argv)
+    load_dotenv_file()
+    try:
+        settings = read_settings(require_token=args.command == "run")
+        return COMMANDS[args.command](settings, args)
+    except SettingsError as error:
+        print(f"consultation-bot: {error}", file=sys.stderr)
+        return 2
+    except ConsultationError as error:
+        print(f"consultation-bot: the consultation file has {len(error.problems)} problem(s):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""The bundled consultation, loaded once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.loader import load_consultation
+from conversations.model import Consultation
+
+
+@pytest.fixture(scope="session")
+def consultation() -> Consultation:
+    return load_consultation()
