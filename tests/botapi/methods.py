@@ -75,10 +75,10 @@ def resolve_chat(store: Store, params: Params) -> JSON:
             if chat.get("username") == name:
                 return chat
         raise bad_request("chat not found")
-    chat = store.chats.get(chat_id)
-    if chat is None:
+    found = store.chats.get(chat_id)
+    if found is None:
         raise bad_request("chat not found")
-    return chat
+    return found
 
 
 def validate_markup(markup: Any) -> JSON | None:

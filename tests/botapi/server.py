@@ -69,7 +69,8 @@ async def read_params(request: web.Request) -> tuple[JSON, dict[str, UploadedFil
             if isinstance(value, web.FileField):
                 files[key] = UploadedFile(key, value.filename, value.file.read(), value.content_type)
             else:
-                params[key] = decode_value(key, value)
+                text = value if isinstance(value, str) else bytes(value).decode()
+                params[key] = decode_value(key, text)
     return params, files
 
 
@@ -309,7 +310,7 @@ class BotApiServer(UserActions, FaultInjection):
             with self._lock:
                 if self._detect_conflicts and generation != self._poll_generation:
                     raise ApiError(409)
-                batch = self._store.take(limit)
+                batch = self._store.take(limit, offset)
                 remaining = deadline - loop.time()
                 if batch or self._closing or remaining <= 0:
                     return batch

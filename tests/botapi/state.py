@@ -213,8 +213,8 @@ class ApiState:
         """Predicate: at least `count` bot messages in the chat."""
 
         def ready() -> list[StoredMessage]:
-            messages = self._store.bot_messages(chat_id)
-            return messages if len(messages) >= count else []
+            sent = sum(m.from_bot for m in self._store.messages.get(chat_id, {}).values())
+            return self._store.bot_messages(chat_id) if sent >= count else []
 
         return ready
 

@@ -135,16 +135,15 @@ class Store:
             return kind in self.allowed_updates
         return kind not in fakes.NOT_DELIVERED_BY_DEFAULT
 
-    def pending(self, limit: int) -> list[JSON]:
+    def pending(self, limit: int, offset: int | None = None) -> list[JSON]:
         """Updates a getUpdates call would return now, re-deliveries first so the last id stays highest."""
-        ready = [u for u in self.redeliver if self.is_allowed(u)] + [
-            u for u in self.queue if self.is_allowed(u)
-        ]
-        return ready[:limit]
+        floor = offset if offset is not None and offset > 0 else 0
+        fresh = [u for u in self.queue if u["update_id"] >= floor and self.is_allowed(u)]
+        return ([u for u in self.redeliver if self.is_allowed(u)] + fresh)[:limit]
 
-    def take(self, limit: int) -> list[JSON]:
+    def take(self, limit: int, offset: int | None = None) -> list[JSON]:
         """Return pending updates, consuming the one-shot re-deliveries among them."""
-        batch = self.pending(limit)
+        batch = self.pending(limit, offset)
         delivered = {id(u) for u in batch}
         self.redeliver = [u for u in self.redeliver if id(u) not in delivered]
         return batch
