@@ -26,15 +26,17 @@ class StepResult:
     state: ConversationState
     replies: tuple[Reply, ...]
     changed: tuple[str, ...] = ()
+    stale_press: bool = False
 
 
 def step(consultation: Consultation, state: ConversationState, event: Event, now: datetime) -> StepResult:
     """Apply one tenant event; the only entry point the bot and the preview use."""
-    new_state, replies = _Step(consultation, state, now).run(event)
+    working = _Step(consultation, state, now)
+    new_state, replies = working.run(event)
     changed = tuple(
         q.id for q in consultation.questions if new_state.answers.get(q.id) != state.answers.get(q.id)
     )
-    return StepResult(new_state, tuple(replies), changed)
+    return StepResult(new_state, tuple(replies), changed, working.stale_press)
 
 
 class _Step:
@@ -44,6 +46,7 @@ class _Step:
         self.c = consultation
         self.state = state
         self.now = now
+        self.stale_press = False
 
     def say(self, key: str, **values: object) -> Reply:
         """A plain message in the bot's own wording."""
@@ -129,6 +132,7 @@ class _Step:
 
     def stale(self) -> tuple[ConversationState, list[Reply]]:
         """A button from an earlier message: change nothing, and say where we are now."""
+        self.stale_press = True
         return self.state, [self.say("stale_button", where=prompts.where(self.c, self.state))]
 
     # ------------------------------------------------------------------ consent

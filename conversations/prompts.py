@@ -161,3 +161,20 @@ def pick_a_button(consultation: Consultation, question: Question) -> str:
     examples = ", ".join(f"<b>{escape(o.words[0] if o.words else o.label)}</b>" for o in question.options)
     return say(consultation, "pick_a_button", examples=examples)
 
+
+
+def my_data(consultation: Consultation, state: ConversationState, reference: str, reminders_on: bool) -> tuple[
+        Reply, ...]:
+    """/mydata: the tenant's own copy of what we hold, in the same words the review uses."""
+    if not state.answers:
+        return (Reply(say(consultation, "mydata_empty")),)
+    agreed = (local_time(state.consent_at, consultation.timezone) if state.consent_at
+              else say(consultation, "mydata_not_agreed"))
+    header = say(consultation, "mydata_header", reference=escape(reference), agreed=agreed,
+                 reminders=say(consultation, "reminders_are_on" if reminders_on else "reminders_are_off"))
+    items = [
+        say(consultation, "review_item", number=q.number, question=q.text,
+            answer=describe_answer(consultation, q, state.answer(q.id)))
+        for q in consultation.questions
+    ]
+    return tuple(Reply(piece) for piece in split_message("\n\n".join([header, *items])))

@@ -1,0 +1,132 @@
+"""The one place the python-telegram-bot Application is wired: builder, handlers, start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import tenant_handlers as tenant
+from bot.consultation_source import consultation_for
+from bot.logging_setup import configure_logging
+from bot.ordering import PerTenantUpdateProcessor
+from bot.runtime import Runtime, runtime_of
+from bot.settings import Settings
+from storage import Database, StorageUnavailableError
+
+log = logging.getLogger(__name__)
+TENANT_COMMANDS = ("start", "help", "review", "privacy", "mydata", "delete", "stop", "reminders")
+STAFF_COMMANDS: tuple[str, ...] = ()
+ADMIN_COMMANDS: tuple[str, ...] = ()
+
+
+def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
+    """Builder, handlers and lifecycle hooks; nothing happens until the Application is started."""
+    settings = runtime.settings
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.api_base_url)
+        .concurrent_updates(PerTenantUpdateProcessor())
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .connection_pool_size(64)
+        .connect_timeout(10)
+        .read_timeout(15)
+        .write_timeout(15)
+        .get_updates_read_timeout(40)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["runtime"] = runtime
+    add_tenant_handlers(application)
+    application.add_error_handler(_on_error)
+    return application
+
+
+def add_tenant_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    """One handler per intent; private chats only for everything a tenant does."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, tenant.on_channel_post))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, tenant.on_edited))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, tenant.on_channel_post))
+    application.add_handler(MessageHandler(~private, tenant.on_group))
+    commands = {
+        "start": tenant.on_start, "help": tenant.on_help, "review": tenant.on_review,
+        "privacy": tenant.on_privacy, "mydata": tenant.on_mydata, "delete": tenant.on_delete,
+        "stop": tenant.on_stop, "reminders": tenant.on_reminders,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, tenant.on_text))
+    application.add_handler(MessageHandler(private & filters.COMMAND, tenant.on_unknown_command))
+    application.add_handler(MessageHandler(private, tenant.on_unsupported))
+    application.add_handler(CallbackQueryHandler(tenant.on_button))
+    application.add_handler(ChatMemberHandler(tenant.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+
+
+def _commands(runtime: Runtime, names: tuple[str, ...]) -> list[BotCommand]:
+    """Menu entries, described in the bot's own wording."""
+    return [BotCommand(name, runtime.say(f"command_{name}")) for name in names]
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Open the database, then set the command menus: staff and admin commands only in their own chats."""
+    runtime: Runtime = application.bot_data["runtime"]
+    runtime.database = await Database.open(runtime.settings.database_url)
+    bot = application.bot
+    await bot.set_my_commands(_commands(runtime, TENANT_COMMANDS), scope=BotCommandScopeDefault())
+    settings = runtime.settings
+    for user_id in sorted(settings.staff_ids | settings.admin_ids):
+        names = TENANT_COMMANDS + STAFF_COMMANDS + (ADMIN_COMMANDS if settings.is_admin(user_id) else ())
+        try:
+            await bot.set_my_commands(_commands(runtime, names), scope=BotCommandScopeChat(user_id))
+        except TelegramError as error:  # they have not started the bot yet: the menu comes later
+            log.warning("could not set the staff menu for a staff chat: %s", error)
+    log.info("consultation '%s' loaded; the bot is ready", runtime.consultation.id)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    """Close the database after the last step has finished."""
+    runtime: Runtime = application.bot_data["runtime"]
+    if runtime.database is not None:
+        await runtime.database.close()
+        runtime.database = None
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the detail for us; tell the tenant something kind, never a stack trace."""
+    error = context.error
+    log.error("error while handling an update: %r", error, exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    key = "try_again_shortly" if isinstance(error, StorageUnavailableError) else "something_went_wrong"
+    try:
+        await context.bot.send_message(update.effective_chat.id, runtime_of(context).say(key))
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+    except TelegramError as send_error:
+        log.warning("could not tell the tenant about the error: %s", send_error)
+
+
+def run_bot(settings: Settings) -> int:
+    """`consultation-bot run`: long polling that keeps updates sent while the bot was down."""
+    configure_logging(settings.log_level, settings.bot_token)
+    runtime = Runtime(settings=settings, consultation=consultation_for(settings))
+    application = build_application(runtime)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0

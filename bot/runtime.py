@@ -1,0 +1,48 @@
+"""What every handler needs, kept in one object on the Application instead of module globals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from telegram.ext import ContextTypes
+
+from bot.sending import KeyboardTracker
+from bot.settings import Settings
+from conversations.model import Consultation
+from storage import Database
+
+
+def utc_now() -> datetime:
+    """The real clock; tests of time use the engine directly with an injected one."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Settings, the consultation, the open database and the clock, shared by all handlers."""
+
+    settings: Settings
+    consultation: Consultation
+    clock: Callable[[], datetime] = utc_now
+    keyboards: KeyboardTracker = field(default_factory=KeyboardTracker)
+    database: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        """The database, opened in post_init before any update is handled."""
+        if self.database is None:
+            raise RuntimeError("the database is not open yet")
+        return self.database
+
+    def say(self, key: str, **values: object) -> str:
+        """The bot's own wording (from messages.toml or the consultation's overrides)."""
+        return self.consultation.message(key, **values)
+
+
+def runtime_of(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    """The Runtime the builder stored on the Application."""
+    runtime = context.application.bot_data["runtime"]
+    assert isinstance(runtime, Runtime)
+    return runtime

@@ -1,0 +1,60 @@
+"""Turns the engine's replies into Telegram messages, and keeps the chat tidy by removing old buttons."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from conversations.markup import split_message
+from conversations.replies import Reply
+
+log = logging.getLogger(__name__)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's rows of buttons as an inline keyboard (callback data is the button's stable id)."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.id) for b in row] for row in reply.buttons]
+    )
+
+
+class KeyboardTracker:
+    """Remembers each chat's newest message with buttons, so answered questions lose theirs."""
+
+    def __init__(self) -> None:
+        self._latest: dict[int, int] = {}
+
+    async def clear(self, bot: Bot, chat_id: int, message_id: int | None = None) -> None:
+        """Remove the buttons from a message (the chat's newest keyboard by default)."""
+        target = message_id if message_id is not None else self._latest.pop(chat_id, None)
+        if target is None:
+            return
+        if self._latest.get(chat_id) == target:
+            del self._latest[chat_id]
+        try:
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=target, reply_markup=None)
+        except BadRequest as error:  # already gone or unchanged: the chat is tidy either way
+            log.debug("could not remove old buttons: %s", error)
+
+    def remember(self, chat_id: int, message_id: int) -> None:
+        """This message now carries the chat's live buttons."""
+        self._latest[chat_id] = message_id
+
+
+async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply], tracker: KeyboardTracker) -> None:
+    """Send each reply in order, split under Telegram's limit; errors propagate to the caller."""
+    for reply in replies:
+        pieces = split_message(reply.text)
+        for index, piece in enumerate(pieces):
+            markup = keyboard(reply) if index == len(pieces) - 1 else None
+            message = await bot.send_message(chat_id=chat_id, text=piece, parse_mode=ParseMode.HTML,
+                                             reply_markup=markup)
+            if markup is not None:
+                tracker.remember(chat_id, message.message_id)
+

@@ -1,0 +1,85 @@
+"""One tenant update, one engine step, one committed transaction, then the replies: in that order."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot
+from telegram.error import Forbidden
+
+from bot.runtime import Runtime
+from bot.sending import send_replies
+from conversations.engine import StepResult, step
+from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
+from conversations.markup import plain
+from conversations.replies import Reply
+from conversations.state import ConversationState
+from storage import StaleStateError, StepRecord, StorageUnavailableError, TranscriptLine
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+def describe_incoming(event: Event) -> str:
+    """How an incoming event reads in the transcript."""
+    if isinstance(event, Text):
+        return event.text
+    if isinstance(event, Press):
+        return f"[pressed {event.button_id}]"
+    if isinstance(event, Start):
+        return f"/start {event.payload}" if event.payload else "/start"
+    return {Help: "/help", Review: "/review", Privacy: "/privacy"}[type(event)]
+
+
+def describe_outgoing(reply: Reply) -> str:
+    """How a reply reads in the transcript: its words, then its buttons."""
+    labels = [b.label for row in reply.buttons for b in row]
+    return plain(reply.text) + (f"\n[buttons: {' | '.join(labels)}]" if labels else "")
+
+
+async def tenant_step(runtime: Runtime, bot: Bot, update_id: int, user_id: int, chat_id: int,
+                      event: Event) -> StepResult | None:
+    """Run the step and commit it before replying; returns None when the update was already applied."""
+    consultation = runtime.consultation
+    for _attempt in range(MAX_ATTEMPTS):
+        now = runtime.clock()
+        loaded = await runtime.db.load_state(user_id, consultation.id)
+        result = step(consultation, loaded.state, event, now)
+        transcript = (
+            TranscriptLine("in", describe_incoming(event), now),
+            *(TranscriptLine("out", describe_outgoing(r), now) for r in result.replies),
+        )
+        record = StepRecord(
+            user_id=user_id, consultation_id=consultation.id, consultation_version=consultation.version,
+            privacy_version=consultation.privacy_version, update_id=update_id,
+            expected_revision=loaded.revision, state=result.state,
+            changed={qid: result.state.answers[qid] for qid in result.changed},
+            transcript=transcript, at=now,
+        )
+        try:
+            applied = await runtime.db.apply_step(record)
+        except StaleStateError:
+            log.info("update %s: state moved on while stepping; re-running the step", update_id)
+            continue
+        if not applied:
+            log.info("update %s was already applied; not applying it twice", update_id)
+            return None
+        log.info("update %s applied: stage=%s position=%s changed=%d", update_id,
+                 result.state.stage.value, result.state.position, len(result.changed))
+        await deliver(runtime, bot, chat_id, user_id, loaded.state, result)
+        return result
+    raise StorageUnavailableError("the conversation kept changing under this step")
+
+
+async def deliver(runtime: Runtime, bot: Bot, chat_id: int, user_id: int, before: ConversationState,
+                  result: StepResult) -> None:
+    """Tidy the previous question's buttons when the tenant moved on, then send the replies."""
+    state = result.state
+    moved = (before.stage, before.position, before.phase) != (state.stage, state.position, state.phase)
+    if moved or any(r.buttons for r in result.replies):
+        await runtime.keyboards.clear(bot, chat_id)
+    try:
+        await send_replies(bot, chat_id, result.replies, runtime.keyboards)
+    except Forbidden:
+        log.info("a tenant has blocked the bot; marking them unreachable")
+        await runtime.db.mark_blocked(user_id, True)

@@ -1,0 +1,158 @@
+"""Thin handlers: each turns one kind of tenant update into an engine event or a data request."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.ext import ContextTypes
+
+from bot.runtime import Runtime, runtime_of
+from bot.sending import send_replies
+from bot.stepper import tenant_step
+from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
+from conversations.prompts import my_data
+from conversations.replies import Button, Reply
+
+log = logging.getLogger(__name__)
+ERASE_YES = "erase:yes"
+ERASE_NO = "erase:no"
+
+
+async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
+    """Shared path for every event the engine handles."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    await tenant_step(runtime_of(context), context.bot, update.update_id, user.id, chat.id, event)
+
+
+async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+    """A one-line message in the bot's own wording."""
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, runtime_of(context).say(key), parse_mode=ParseMode.HTML)
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, with the deep-link payload (e.g. t.me/bot?start=poster) when there is one."""
+    await _step(update, context, Start(context.args[0] if context.args else None))
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _step(update, context, Help())
+
+
+async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _step(update, context, Review())
+
+
+async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _step(update, context, Privacy())
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None and update.message.text is not None
+    await _step(update, context, Text(update.message.text))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every press is answered; a press on an old message changes nothing and loses its buttons."""
+    query = update.callback_query
+    assert query is not None
+    runtime = runtime_of(context)
+    data = query.data or ""
+    if data in (ERASE_YES, ERASE_NO):
+        await query.answer()
+        await _erase_answer(update, context, runtime, data == ERASE_YES)
+        return
+    result = await tenant_step(runtime, context.bot, update.update_id, query.from_user.id,
+                               query.message.chat.id if query.message else query.from_user.id, Press(data))
+    stale = result is not None and result.stale_press
+    await query.answer(runtime.say("button_stale") if stale else None)
+    if stale and query.message is not None:
+        await runtime.keyboards.clear(context.bot, query.message.chat.id, query.message.message_id)
+
+
+async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/delete asks first: erasure cannot be undone."""
+    runtime, chat = runtime_of(context), update.effective_chat
+    assert chat is not None
+    reply = Reply(runtime.say("delete_confirm"), ((Button(ERASE_YES, runtime.say("button_delete_yes")),
+                                                   Button(ERASE_NO, runtime.say("button_delete_no"))),))
+    await send_replies(context.bot, chat.id, [reply], runtime.keyboards)
+
+
+async def _erase_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, runtime: Runtime, erase: bool) -> None:
+    """Erase for real (answers, transcript, state) or keep everything, and say which."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    await runtime.keyboards.clear(context.bot, chat.id)
+    if not erase:
+        await _say(update, context, "delete_cancelled")
+        return
+    erased = await runtime.db.erase_respondent(user.id, actor="tenant")
+    log.info("tenant erasure: %s", "done" if erased else "nothing held")
+    await _say(update, context, "deleted" if erased else "nothing_to_delete")
+
+
+async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mydata: a copy of everything we hold for this tenant."""
+    runtime, user, chat = runtime_of(context), update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    respondent = await runtime.db.respondent(user.id)
+    loaded = await runtime.db.load_state(user.id, runtime.consultation.id)
+    if respondent is None:
+        await _say(update, context, "mydata_empty")
+        return
+    replies = my_data(runtime.consultation, loaded.state, respondent.reference, not respondent.reminders_opted_out)
+    await send_replies(context.bot, chat.id, replies, runtime.keyboards)
+
+
+async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stop: no more reminders."""
+    user = update.effective_user
+    assert user is not None
+    await runtime_of(context).db.set_reminders(user.id, opted_out=True)
+    await _say(update, context, "reminders_off")
+
+
+async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reminders: reminders back on."""
+    user = update.effective_user
+    assert user is not None
+    await runtime_of(context).db.set_reminders(user.id, opted_out=False)
+    await _say(update, context, "reminders_on")
+
+
+async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice notes, locations, contacts, files: say kindly what works instead."""
+    await _say(update, context, "unsupported_message")
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edits are not picked up; say how to change an answer instead."""
+    await _say(update, context, "edited_message")
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _say(update, context, "unknown_command")
+
+
+async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The consultation is private: in a group, say so once per message and take nothing."""
+    await _say(update, context, "private_only")
+
+
+async def on_channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Channel posts and edits in groups: nobody to answer, so a logged, silent drop."""
+    log.info("ignored update %s: not from a private chat", update.update_id)
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram tells us when a tenant blocks or unblocks the bot; reminders follow that."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    await runtime_of(context).db.mark_blocked(change.from_user.id, blocked)
