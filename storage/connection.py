@@ -1,0 +1,88 @@
+"""Opening SQLite connections with the settings durability depends on, and one writer transaction at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+
+import aiosqlite
+
+from storage.records import StorageUnavailableError
+
+BUSY_TIMEOUT_MS = 5000
+
+# Order matters: the busy timeout first so switching to WAL can wait for another process.
+PRAGMAS: tuple[tuple[str, str], ...] = (
+    ("busy_timeout", str(BUSY_TIMEOUT_MS)),
+    ("journal_mode", "WAL"),  # readers never block the writer, and a commit is one append
+    ("synchronous", "FULL"),  # fsync the WAL at every commit: an acknowledged answer survives a power cut
+    ("foreign_keys", "ON"),  # per connection; erasure relies on the cascades being real
+    ("secure_delete", "ON"),  # erased text is overwritten with zeros, not left in free pages
+)
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    """A connection in autocommit mode (we issue BEGIN ourselves) with every pragma applied and checked."""
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.row_factory = sqlite3.Row
+        for name, value in PRAGMAS:
+            await conn.execute(f"PRAGMA {name} = {value}")
+        rows = list(await conn.execute_fetchall("PRAGMA journal_mode"))
+        if str(rows[0][0]).lower() != "wal":
+            raise RuntimeError(
+                f"could not switch {path} to WAL journal mode (got {rows[0][0]!r}); "
+                "put the database on a local disk, not a network share"
+            )
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+TRANSIENT = ("locked", "busy", "readonly", "read-only", "disk", "full", "i/o", "unable to open")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Faults of the machine, not of our SQL: locked by another process, read-only, disk full, I/O."""
+    return isinstance(error, sqlite3.OperationalError) and any(word in str(error).lower() for word in TRANSIENT)
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back if a transaction is open; a failed BEGIN (locked, read-only) leaves none to roll back."""
+    with suppress(sqlite3.Error):
+        await conn.rollback()
+
+
+class Writer:
+    """The one write connection of a process; its lock keeps two coroutines out of one transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (cancellation included); lock held only here."""
+        async with self._lock:
+            try:
+                # IMMEDIATE takes the write lock up front: a deferred read-then-write transaction
+                # can fail with "database is locked" without ever calling the busy handler.
+                await self.conn.execute("BEGIN IMMEDIATE")
+                yield self.conn
+                await self.conn.execute("COMMIT")
+            except BaseException as error:
+                # Shielded so a second cancellation cannot leave the shared connection inside a transaction;
+                # the worker thread runs statements in order, so the rollback lands before anyone else's BEGIN.
+                await asyncio.shield(_rollback(self.conn))
+                if is_transient(error):
+                    raise StorageUnavailableError(str(error)) from error
+                raise
+
+    async def close(self) -> None:
+        """Wait for a transaction in flight, then close."""
+        async with self._lock:
+            await self.conn.close()

@@ -1,0 +1,84 @@
+"""Numbered migrations applied at start-up, one transaction each, and a refusal to touch a newer schema."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+
+from storage.connection import Writer
+from storage.migrations import MIGRATIONS, Migration
+from storage.timestamps import to_db, utc_now
+
+BOOTSTRAP = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)
+"""
+
+
+class SchemaTooNewError(Exception):
+    """The database was written by a newer bot; an older one must not guess at its tables."""
+
+    def __init__(self, path: Path, found: int, known: int) -> None:
+        super().__init__(
+            f"{path} was made by a newer version of the bot (database schema version {found}; "
+            f"this version of the bot understands up to version {known}). "
+            "Upgrade the bot, or point DATABASE_URL at another file."
+        )
+        self.found = found
+        self.known = known
+
+
+def statements(script: str) -> list[str]:
+    """Split a migration into single statements (triggers included) using SQLite's own completeness test."""
+    found: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip())
+            pending = ""
+    leftover = [ln for ln in pending.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+    if leftover:
+        raise ValueError(f"migration ends with an unfinished statement: {leftover[0]!r}")
+    return found
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    """The highest migration applied, 0 for an empty database."""
+    rows = list(await conn.execute_fetchall("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+    return int(rows[0][0])
+
+
+async def migrate(writer: Writer, path: Path, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Bring the schema up to date; returns the versions applied now (empty when already current)."""
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migrations must be numbered 1, 2, 3, ... without gaps; got {versions}")
+    async with writer.transaction() as conn:  # IMMEDIATE: a deferred write here can fail at once when racing
+        await conn.execute(BOOTSTRAP)
+    known = len(migrations)
+    found = await schema_version(writer.conn)
+    if found > known:
+        raise SchemaTooNewError(path, found, known)
+    applied: list[int] = []
+    for migration in migrations[found:]:
+        async with writer.transaction() as conn:
+            # Checked again under the write lock: another process may have migrated in between.
+            if await schema_version(conn) >= migration.version:
+                continue
+            for statement in statements(migration.sql):
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, to_db(utc_now())),
+            )
+        applied.append(migration.version)
+    found = await schema_version(writer.conn)
+    if found > known:  # a newer bot migrated the file while we were starting
+        raise SchemaTooNewError(path, found, known)
+    return applied

@@ -1,0 +1,147 @@
+"""The schema comes from numbered migrations: applied once, never half, and never to a newer file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage import Database, SchemaTooNewError, sqlite_path
+from storage.connection import Writer, connect
+from storage.migrate import migrate, statements
+from storage.migrations import MIGRATIONS, Migration
+
+EXTRA = Migration(2, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n")
+
+
+def versions(path: Path) -> list[int]:
+    """What schema_migrations says, read without the code under test."""
+    with sqlite3.connect(path) as conn:
+        return [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+
+def tables(path: Path) -> set[str]:
+    """Table names in the file."""
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+async def test_an_empty_file_gets_every_migration_and_its_parent_folder(url: str) -> None:
+    path = sqlite_path(url)
+    assert not path.parent.exists()
+    async with await Database.open(url) as db:
+        assert await db.integrity_check() == "ok"
+    assert versions(path) == [m.version for m in MIGRATIONS]
+    expected = {"respondents", "conversations", "answers", "transcript", "processed_updates", "audit_log"}
+    assert expected <= tables(path)
+
+
+async def test_opening_an_up_to_date_file_again_applies_nothing(url: str) -> None:
+    path = sqlite_path(url)
+    for _ in range(2):
+        async with await Database.open(url):
+            pass
+    writer = Writer(await connect(path))
+    try:
+        assert await migrate(writer, path) == []
+    finally:
+        await writer.close()
+    assert versions(path) == [1]
+
+
+async def test_a_later_migration_is_applied_once_to_an_existing_file(url: str) -> None:
+    path = sqlite_path(url)
+    async with await Database.open(url):
+        pass
+    writer = Writer(await connect(path))
+    try:
+        assert await migrate(writer, path, (*MIGRATIONS, EXTRA)) == [2]
+        assert await migrate(writer, path, (*MIGRATIONS, EXTRA)) == []
+    finally:
+        await writer.close()
+    assert versions(path) == [1, 2]
+    assert "notes" in tables(path)
+
+
+async def test_a_failing_migration_leaves_the_schema_as_it_was(url: str) -> None:
+    path = sqlite_path(url)
+    async with await Database.open(url):
+        pass
+    broken = Migration(2, "broken", "CREATE TABLE half (a);\nINSERT INTO no_such_table VALUES (1);\n")
+    writer = Writer(await connect(path))
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+            await migrate(writer, path, (*MIGRATIONS, broken))
+    finally:
+        await writer.close()
+    assert versions(path) == [1]
+    assert "half" not in tables(path)
+
+
+async def test_a_file_from_a_newer_bot_is_refused_with_both_versions_named(url: str) -> None:
+    path = sqlite_path(url)
+    async with await Database.open(url):
+        pass
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (7, 'from_the_future', '2030-01-01T00:00:00+00:00')")
+    with pytest.raises(SchemaTooNewError, match="newer version of the bot") as refused:
+        await Database.open(url)
+    message = str(refused.value)
+    assert "version 7" in message and f"up to version {len(MIGRATIONS)}" in message
+    assert versions(path) == [1, 7]
+
+
+async def test_two_bots_opening_one_new_file_at_once_migrate_it_once(url: str) -> None:
+    first, second = await asyncio.gather(Database.open(url), Database.open(url))
+    await first.close()
+    await second.close()
+    assert versions(sqlite_path(url)) == [1]
+
+
+async def test_every_connection_has_the_durability_pragmas(url: str) -> None:
+    path = sqlite_path(url)
+    path.parent.mkdir(parents=True)
+    conn = await connect(path)
+    try:
+        found = {}
+        for name in ("journal_mode", "synchronous", "foreign_keys", "secure_delete", "busy_timeout"):
+            rows = list(await conn.execute_fetchall(f"PRAGMA {name}"))
+            found[name] = rows[0][0]
+    finally:
+        await conn.close()
+    assert found == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "secure_delete": 1,
+                     "busy_timeout": 5000}
+
+
+def test_migrations_are_numbered_from_one_without_gaps() -> None:
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+async def test_migrations_with_a_gap_are_refused(url: str) -> None:
+    path = sqlite_path(url)
+    path.parent.mkdir(parents=True)
+    writer = Writer(await connect(path))
+    try:
+        with pytest.raises(ValueError, match="without gaps"):
+            await migrate(writer, path, (MIGRATIONS[0], Migration(3, "skipped_two", "SELECT 1;")))
+    finally:
+        await writer.close()
+
+
+def test_a_migration_splits_into_whole_statements_triggers_included() -> None:
+    script = """
+    -- a comment
+    CREATE TABLE t (a);
+    CREATE TRIGGER t_guard BEFORE DELETE ON t
+    BEGIN
+        SELECT RAISE(ABORT, 'no; really');
+    END;
+    -- trailing comment
+    """
+    found = statements(script)
+    assert len(found) == 2
+    assert found[1].startswith("CREATE TRIGGER") and found[1].endswith("END;")
+    with pytest.raises(ValueError, match="unfinished"):
+        statements("CREATE TABLE t (a)")
