@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 from bot.consultation_source import consultation_for
 from bot.settings import Settings, SettingsError, load_dotenv_file, read_settings
 from conversations.loader import ConsultationError
+from storage import SchemaTooNewError
 
 
 def _at(value: str) -> datetime:
@@ -31,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--at", type=_at, help="pretend it is this date and time (e.g. 2020-11-10T12:00)")
     check = commands.add_parser("check", help="validate a consultation file and summarise it")
     check.add_argument("file", nargs="?", type=Path, help="consultation file (default: the configured one)")
+    backup = commands.add_parser("backup", help="copy the database safely, even while the bot runs")
+    backup.add_argument("file", type=Path, help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="replace the file if it exists")
+    commands.add_parser("purge", help="delete responses kept longer than the consultation's retention period")
     return parser
 
 
@@ -61,10 +67,28 @@ def _cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent online copy, checked with integrity_check."""
+    from bot.maintenance_cli import backup
+
+    print(asyncio.run(backup(settings, args.file, args.force)))
+    return 0
+
+
+def _cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Retention: delete what is past it and say what went."""
+    from bot.maintenance_cli import purge
+
+    print(asyncio.run(purge(settings)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _cmd_run,
     "preview": _cmd_preview,
     "check": _cmd_check,
+    "backup": _cmd_backup,
+    "purge": _cmd_purge,
 }
 
 
@@ -75,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = read_settings(require_token=args.command == "run")
         return COMMANDS[args.command](settings, args)
-    except SettingsError as error:
+    except (SettingsError, FileExistsError, ValueError, SchemaTooNewError) as error:
         print(f"consultation-bot: {error}", file=sys.stderr)
         return 2
     except ConsultationError as error:

@@ -14,7 +14,7 @@ from conversations.events import Event, Help, Press, Privacy, Review, Start, Tex
 from conversations.markup import plain
 from conversations.replies import Reply
 from conversations.state import ConversationState
-from storage import StaleStateError, StepRecord, StorageUnavailableError, TranscriptLine
+from storage import StaleStateError, StepRecord, StorageUnavailableError, TranscriptLine, changed_answers
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -45,15 +45,17 @@ async def tenant_step(runtime: Runtime, bot: Bot, update_id: int, user_id: int, 
         now = runtime.clock()
         loaded = await runtime.db.load_state(user_id, consultation.id)
         result = step(consultation, loaded.state, event, now)
+        # Nothing is kept of the chat until the tenant has agreed to the privacy notice.
+        agreed = result.state.consent_at is not None
         transcript = (
             TranscriptLine("in", describe_incoming(event), now),
             *(TranscriptLine("out", describe_outgoing(r), now) for r in result.replies),
-        )
+        ) if agreed else ()
         record = StepRecord(
             user_id=user_id, consultation_id=consultation.id, consultation_version=consultation.version,
             privacy_version=consultation.privacy_version, update_id=update_id,
             expected_revision=loaded.revision, state=result.state,
-            changed={qid: result.state.answers[qid] for qid in result.changed},
+            changed=changed_answers(result.state, result.changed),
             transcript=transcript, at=now,
         )
         try:

@@ -91,7 +91,7 @@ async def _erase_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, runt
     if not erase:
         await _say(update, context, "delete_cancelled")
         return
-    erased = await runtime.db.erase_respondent(user.id, actor="tenant")
+    erased = await runtime.db.erase_respondent(user.id, actor_id=None)
     log.info("tenant erasure: %s", "done" if erased else "nothing held")
     await _say(update, context, "deleted" if erased else "nothing_to_delete")
 

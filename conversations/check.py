@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 import textstat
 
@@ -48,14 +48,19 @@ def score(consultation: Consultation) -> list[MessageScore]:
     return scores
 
 
+def _utc(moment: datetime) -> str:
+    """An instant in UTC, for the digital team checking the window."""
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def summary(consultation: Consultation) -> str:
     """The check command's screen: questions, window (local and UTC), longest and hardest messages."""
     zone = consultation.timezone
     lines = [
         f"OK: {consultation.source_file}",
         f"{consultation.organisation}: {consultation.title} (id {consultation.id}, version {consultation.version})",
-        f"Opens:  {local_time(consultation.opens_at, zone)} ({consultation.opens_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)",
-        f"Closes: {local_time(consultation.closes_at, zone)} ({consultation.closes_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)",
+        f"Opens:  {local_time(consultation.opens_at, zone)} ({_utc(consultation.opens_at)})",
+        f"Closes: {local_time(consultation.closes_at, zone)} ({_utc(consultation.closes_at)})",
         f"Time zone: {zone.key}; retention after close: "
         + (f"{consultation.retention_days} days" if consultation.retention_days is not None else "not set"),
         f"{len(consultation.objectives)} objectives, {len(consultation.topics)} topics, "

@@ -166,8 +166,6 @@ def pick_a_button(consultation: Consultation, question: Question) -> str:
 def my_data(consultation: Consultation, state: ConversationState, reference: str, reminders_on: bool) -> tuple[
         Reply, ...]:
     """/mydata: the tenant's own copy of what we hold, in the same words the review uses."""
-    if not state.answers:
-        return (Reply(say(consultation, "mydata_empty")),)
     agreed = (local_time(state.consent_at, consultation.timezone) if state.consent_at
               else say(consultation, "mydata_not_agreed"))
     header = say(consultation, "mydata_header", reference=escape(reference), agreed=agreed,
@@ -176,5 +174,5 @@ def my_data(consultation: Consultation, state: ConversationState, reference: str
         say(consultation, "review_item", number=q.number, question=q.text,
             answer=describe_answer(consultation, q, state.answer(q.id)))
         for q in consultation.questions
-    ]
+    ] if state.answers else [say(consultation, "mydata_empty")]
     return tuple(Reply(piece) for piece in split_message("\n\n".join([header, *items])))

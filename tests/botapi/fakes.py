@@ -160,7 +160,11 @@ def chat_member_update(chat: JSON, actor: JSON, bot: JSON, old_status: str, new_
         "chat": chat,
         "from": actor,
         "date": now(),
-        "old_chat_member": {"status": old_status, "user": bot},
+        "old_chat_member": {
+            "status": old_status,
+            "user": bot,
+            **({"until_date": 0} if old_status == "kicked" else {}),
+        },
         "new_chat_member": {
             "status": new_status,
             "user": bot,

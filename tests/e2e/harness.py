@@ -1,0 +1,154 @@
+"""The real bot as a subprocess against the local Bot API server, and tenants who talk to it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.botapi import BotApiServer
+from tests.botapi.model import StoredMessage
+
+PROJECT = Path(__file__).resolve().parents[2]
+TOKEN = "7000001:AAE2e_test_token_with_enough_length_x"
+ADMIN_ID = 900001
+STAFF_ID = 900002
+
+
+class BotProcess:
+    """`consultation-bot run` as a real process, pointed at the local server."""
+
+    def __init__(self, api: BotApiServer, workdir: Path, **env: str) -> None:
+        self.api = api
+        self.workdir = workdir
+        self.log_path = workdir / "bot.log"
+        self.database = workdir / "consultation.db"
+        now = datetime.now(UTC)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "CONSULTATION_", "TELEGRAM_"))},
+            "PYTHONPATH": str(PROJECT),
+            "BOT_TOKEN": api.token,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "DATABASE_URL": f"sqlite:///{self.database}",
+            "ADMIN_IDS": str(ADMIN_ID),
+            "STAFF_IDS": str(STAFF_ID),
+            "CONSULTATION_OPENS_AT": (now - timedelta(days=1)).isoformat(),
+            "CONSULTATION_CLOSES_AT": (now + timedelta(days=30)).isoformat(),
+            "LOG_LEVEL": "INFO",
+            **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait: bool = True) -> BotProcess:
+        """Start the bot and (by default) wait until it is polling for updates."""
+        log_size = len(self.log())
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+        if wait:
+            self.wait_for_log("Application started", after=log_size, timeout=30)
+        return self
+
+    def wait_for_log(self, text: str, after: int = 0, timeout: float = 30) -> None:
+        """Wait until the bot's log shows `text` (written after byte `after`); fail early if it died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log()[after:]:
+                return
+            assert not self.exited(), f"the bot exited early:\n{self.log()}"
+            time.sleep(0.05)
+        raise AssertionError(f"the bot's log never showed {text!r}:\n{self.log()}")
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        """Stop the bot with a signal and return its exit code."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"the bot did not stop within {timeout}s\n{self.log()}") from None
+
+    def kill(self) -> None:
+        """kill -9: no chance to tidy up."""
+        self.stop(signal.SIGKILL)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+
+class Tenant:
+    """A person in a private chat with the bot."""
+
+    def __init__(self, api: BotApiServer, user_id: int) -> None:
+        self.api = api
+        self.user_id = user_id
+        self.seen = 0
+
+    def messages(self) -> list[StoredMessage]:
+        return self.api.sent_messages(self.user_id)
+
+    def says(self, text: str, expect: str | None = None, timeout: float = 10) -> list[StoredMessage]:
+        """Send a message and wait for the reply (containing `expect`, when given)."""
+        self.api.send_text(self.user_id, text)
+        return self.wait(expect, timeout)
+
+    def taps(self, label: str, expect: str | None = None, timeout: float = 10) -> list[StoredMessage]:
+        """Press the newest button whose label contains `label`, and wait for the reply."""
+        message, data = self.find_button(label)
+        self.api.press_button(self.user_id, message.message_id, data)
+        return self.wait(expect, timeout)
+
+    def find_button(self, label: str) -> tuple[StoredMessage, str]:
+        """The newest message with a button labelled like this, and that button's data."""
+        for message in reversed(self.messages()):
+            for button in message.buttons:
+                if label.lower() in str(button.get("text", "")).lower():
+                    return message, str(button["callback_data"])
+        raise AssertionError(f"no button like {label!r}; last message: {self.last_text()!r}")
+
+    def wait(self, expect: str | None, timeout: float = 10) -> list[StoredMessage]:
+        """Wait for new messages (one containing `expect`, if given); return what is new."""
+        start = self.seen
+
+        def arrived() -> Any:
+            new = self.messages()[start:]
+            if expect is None:
+                return new
+            return new if any(expect in (m.text or "") for m in new) else None
+
+        new: list[StoredMessage] = self.api.wait_for(arrived, timeout=timeout, what=f"a reply with {expect!r}")
+        time.sleep(0.05)  # let the rest of a multi-message reply land before the next action
+        new = self.messages()[start:]
+        self.seen = len(self.messages())
+        return new
+
+    def last_text(self) -> str:
+        messages = self.messages()
+        return messages[-1].text or "" if messages else ""
+
+    def text_since(self, index: int) -> str:
+        return "\n".join(m.text or "" for m in self.messages()[index:])
+
+
+def eventually(predicate: Any, timeout: float = 10, what: str = "condition") -> Any:
+    """Poll something outside the server (the bot's database) until it holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
