@@ -37,7 +37,7 @@ class Runtime:
         return self.database
 
     def say(self, key: str, **values: object) -> str:
-        """The bot's own wording (from messages.toml or the consultation's overrides)."""
+        """The bot's own wording (from conversations/wording/*.toml or the consultation's overrides)."""
         return self.consultation.message(key, **values)
 
 

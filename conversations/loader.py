@@ -48,9 +48,18 @@ def load_consultation(path: Path | str | None = None) -> Consultation:
 
 
 def _default_wording() -> dict[str, Any]:
-    """The shared bot wording bundled beside this module."""
-    text = (resources.files("conversations") / "messages.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    """The shared bot wording bundled in conversations/wording/*.toml (tenant, staff, admin), merged."""
+    merged: dict[str, Any] = {"messages": {}, "words": {}}
+    folder = resources.files("conversations") / "wording"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            part = tomllib.loads(entry.read_text(encoding="utf-8"))
+            for table in ("messages", "words"):
+                clashes = set(merged[table]) & set(part.get(table, {}))
+                if clashes:
+                    raise ConsultationError([f"wording/{entry.name}: {table}: {sorted(clashes)} defined twice"])
+                merged[table].update(part.get(table, {}))
+    return merged
 
 
 class _Reader:

@@ -7,6 +7,7 @@ import logging
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 
 import aiosqlite
@@ -53,6 +54,19 @@ class Database:
             await writer.close()
             raise
         return cls(path, writer, reader)
+
+    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """A write transaction (BEGIN IMMEDIATE) for storage modules beyond this class; held briefly."""
+        return self._writer.transaction()
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """The shared read connection: for short reads only (the bot's steps read through it too)."""
+        return self._reader
+
+    async def open_reader(self) -> aiosqlite.Connection:
+        """A connection of its own for a long read (an export), so tenants' steps never queue behind it."""
+        return await connect(self.path)
 
     async def close(self) -> None:
         """Let a transaction in flight finish, then close both connections."""
