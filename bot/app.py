@@ -7,7 +7,6 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -22,11 +21,15 @@ from bot import tenant_handlers as tenant
 from bot.consultation_source import consultation_for
 from bot.logging_setup import configure_logging
 from bot.ordering import PerTenantUpdateProcessor
+from bot.outbox import Outbox, Outgoing
 from bot.runtime import Runtime, runtime_of
 from bot.settings import Settings
+from bot.telegram_bot import make_bot
+from conversations.replies import Reply
 from storage import Database, StorageUnavailableError
 
 log = logging.getLogger(__name__)
+OUTBOX_DRAIN_SECONDS = 5  # SIGTERM to exit stays well under 10 s
 TENANT_COMMANDS = ("start", "help", "review", "privacy", "mydata", "delete", "stop", "reminders")
 STAFF_COMMANDS: tuple[str, ...] = ()
 ADMIN_COMMANDS: tuple[str, ...] = ()
@@ -37,16 +40,10 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     settings = runtime.settings
     application = (
         ApplicationBuilder()
-        .token(settings.bot_token)
-        .base_url(settings.api_base_url)
+        .bot(make_bot(settings))
         .concurrent_updates(PerTenantUpdateProcessor())
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .connection_pool_size(64)
-        .connect_timeout(10)
-        .read_timeout(15)
-        .write_timeout(15)
-        .get_updates_read_timeout(40)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -87,6 +84,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     runtime: Runtime = application.bot_data["runtime"]
     runtime.database = await Database.open(runtime.settings.database_url)
     bot = application.bot
+    database = runtime.database
+
+    async def unreachable(user_id: int) -> None:
+        await database.mark_blocked(user_id, True)
+
+    runtime.outbox = Outbox(bot, runtime.keyboards, on_blocked=unreachable)
     await bot.set_my_commands(_commands(runtime, TENANT_COMMANDS), scope=BotCommandScopeDefault())
     settings = runtime.settings
     for user_id in sorted(settings.staff_ids | settings.admin_ids):
@@ -96,6 +99,13 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         except TelegramError as error:  # they have not started the bot yet: the menu comes later
             log.warning("could not set the staff menu for a staff chat: %s", error)
     log.info("consultation '%s' loaded; the bot is ready", runtime.consultation.id)
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Every step in hand has finished: let queued replies go out, for a bounded time."""
+    runtime: Runtime = application.bot_data["runtime"]
+    if runtime.outbox is not None:
+        await runtime.outbox.close(timeout=OUTBOX_DRAIN_SECONDS)
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
@@ -114,13 +124,14 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if update.effective_chat.type != "private":
         return
+    runtime = runtime_of(context)
     key = "try_again_shortly" if isinstance(error, StorageUnavailableError) else "something_went_wrong"
-    try:
-        await context.bot.send_message(update.effective_chat.id, runtime_of(context).say(key))
-        if update.callback_query is not None:
+    runtime.send(update.effective_chat.id, Outgoing((Reply(runtime.say(key)),)))
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer()
-    except TelegramError as send_error:
-        log.warning("could not tell the tenant about the error: %s", send_error)
+        except TelegramError as answer_error:
+            log.warning("could not answer the button press after an error: %s", answer_error)
 
 
 def run_bot(settings: Settings) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -95,6 +96,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point; problems a person can fix are one clear line on stderr and a non-zero exit."""
     args = _parser().parse_args(argv)
+    os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta, without warnings
     load_dotenv_file()
     try:
         settings = read_settings(require_token=args.command == "run")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from telegram.ext import ContextTypes
 
+from bot.outbox import Outbox, Outgoing
 from bot.sending import KeyboardTracker
 from bot.settings import Settings
 from conversations.model import Consultation
@@ -28,6 +29,7 @@ class Runtime:
     clock: Callable[[], datetime] = utc_now
     keyboards: KeyboardTracker = field(default_factory=KeyboardTracker)
     database: Database | None = None
+    outbox: Outbox | None = None
 
     @property
     def db(self) -> Database:
@@ -35,6 +37,12 @@ class Runtime:
         if self.database is None:
             raise RuntimeError("the database is not open yet")
         return self.database
+
+    def send(self, chat_id: int, outgoing: Outgoing) -> None:
+        """Queue replies for a chat, in order, after whatever is already queued for it."""
+        if self.outbox is None:
+            raise RuntimeError("the outbox is not open yet")
+        self.outbox.put(chat_id, outgoing)
 
     def say(self, key: str, **values: object) -> str:
         """The bot's own wording (from conversations/wording/*.toml or the consultation's overrides)."""

@@ -32,6 +32,8 @@ class Settings:
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     broadcast_rate: float = 20.0
+    send_rate: float = 30.0
+    chat_send_rate: float = 1.0
     log_level: str = "INFO"
 
     def is_admin(self, user_id: int) -> bool:
@@ -74,6 +76,18 @@ def _instant(name: str, raw: str) -> datetime | None:
         raise SettingsError(f"{name}: '{raw}' is not an ISO 8601 date and time, e.g. 2020-11-30T17:00:00") from None
 
 
+def _rate(env: dict[str, str], name: str, default: str) -> float:
+    """A messages-per-second setting."""
+    raw = env.get(name, "").strip() or default
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate <= 10_000:
+        raise SettingsError(f"{name}: '{raw}' should be a number of messages a second, e.g. {default}")
+    return rate
+
+
 def read_settings(env: dict[str, str] | None = None, require_token: bool = True) -> Settings:
     """Build Settings from an environment mapping (os.environ by default)."""
     env = dict(os.environ if env is None else env)
@@ -91,13 +105,7 @@ def read_settings(env: dict[str, str] | None = None, require_token: bool = True)
     database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     if not database_url.startswith("sqlite:///"):
         raise SettingsError(f"DATABASE_URL: '{database_url}' should look like sqlite:///data/consultation.db")
-    rate_raw = env.get("BROADCAST_RATE", "").strip() or "20"
-    try:
-        rate = float(rate_raw)
-    except ValueError:
-        rate = 0.0
-    if not 0 < rate <= 1000:
-        raise SettingsError(f"BROADCAST_RATE: '{rate_raw}' should be a number of messages a second, e.g. 20")
+    rate = _rate(env, "BROADCAST_RATE", "20")
     level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"LOG_LEVEL: '{level}' should be DEBUG, INFO, WARNING or ERROR")
@@ -112,5 +120,7 @@ def read_settings(env: dict[str, str] | None = None, require_token: bool = True)
         opens_at=_instant("CONSULTATION_OPENS_AT", env.get("CONSULTATION_OPENS_AT", "")),
         closes_at=_instant("CONSULTATION_CLOSES_AT", env.get("CONSULTATION_CLOSES_AT", "")),
         broadcast_rate=rate,
+        send_rate=_rate(env, "TELEGRAM_SEND_RATE", "30"),
+        chat_send_rate=_rate(env, "TELEGRAM_CHAT_SEND_RATE", "1"),
         log_level=level,
     )

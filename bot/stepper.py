@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot
-from telegram.error import Forbidden
-
+from bot.outbox import Outgoing
 from bot.runtime import Runtime
-from bot.sending import send_replies
 from conversations.engine import StepResult, step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
 from conversations.markup import plain
@@ -37,7 +34,7 @@ def describe_outgoing(reply: Reply) -> str:
     return plain(reply.text) + (f"\n[buttons: {' | '.join(labels)}]" if labels else "")
 
 
-async def tenant_step(runtime: Runtime, bot: Bot, update_id: int, user_id: int, chat_id: int,
+async def tenant_step(runtime: Runtime, update_id: int, user_id: int, chat_id: int,
                       event: Event) -> StepResult | None:
     """Run the step and commit it before replying; returns None when the update was already applied."""
     consultation = runtime.consultation
@@ -68,20 +65,14 @@ async def tenant_step(runtime: Runtime, bot: Bot, update_id: int, user_id: int, 
             return None
         log.info("update %s applied: stage=%s position=%s changed=%d", update_id,
                  result.state.stage.value, result.state.position, len(result.changed))
-        await deliver(runtime, bot, chat_id, user_id, loaded.state, result)
+        deliver(runtime, chat_id, user_id, loaded.state, result)
         return result
     raise StorageUnavailableError("the conversation kept changing under this step")
 
 
-async def deliver(runtime: Runtime, bot: Bot, chat_id: int, user_id: int, before: ConversationState,
-                  result: StepResult) -> None:
-    """Tidy the previous question's buttons when the tenant moved on, then send the replies."""
+def deliver(runtime: Runtime, chat_id: int, user_id: int, before: ConversationState, result: StepResult) -> None:
+    """Queue the replies; the previous question's buttons go once the tenant has moved on."""
     state = result.state
     moved = (before.stage, before.position, before.phase) != (state.stage, state.position, state.phase)
-    if moved or any(r.buttons for r in result.replies):
-        await runtime.keyboards.clear(bot, chat_id)
-    try:
-        await send_replies(bot, chat_id, result.replies, runtime.keyboards)
-    except Forbidden:
-        log.info("a tenant has blocked the bot; marking them unreachable")
-        await runtime.db.mark_blocked(user_id, True)
+    clear = moved or any(r.buttons for r in result.replies)
+    runtime.send(chat_id, Outgoing(result.replies, clear_latest_keyboard=clear, user_id=user_id))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
+from bot.outbox import Outgoing
 from bot.runtime import Runtime, runtime_of
-from bot.sending import send_replies
 from bot.stepper import tenant_step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
 from conversations.prompts import my_data
@@ -24,14 +24,15 @@ async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event
     """Shared path for every event the engine handles."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    await tenant_step(runtime_of(context), context.bot, update.update_id, user.id, chat.id, event)
+    await tenant_step(runtime_of(context), update.update_id, user.id, chat.id, event)
 
 
 async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
     """A one-line message in the bot's own wording."""
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_message(chat.id, runtime_of(context).say(key), parse_mode=ParseMode.HTML)
+    runtime = runtime_of(context)
+    runtime.send(chat.id, Outgoing((Reply(runtime.say(key)),)))
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,12 +67,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         await _erase_answer(update, context, runtime, data == ERASE_YES)
         return
-    result = await tenant_step(runtime, context.bot, update.update_id, query.from_user.id,
-                               query.message.chat.id if query.message else query.from_user.id, Press(data))
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    result = await tenant_step(runtime, update.update_id, query.from_user.id, chat_id, Press(data))
     stale = result is not None and result.stale_press
     await query.answer(runtime.say("button_stale") if stale else None)
     if stale and query.message is not None:
-        await runtime.keyboards.clear(context.bot, query.message.chat.id, query.message.message_id)
+        runtime.send(chat_id, Outgoing((), clear_message_id=query.message.message_id))
 
 
 async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -80,14 +81,14 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert chat is not None
     reply = Reply(runtime.say("delete_confirm"), ((Button(ERASE_YES, runtime.say("button_delete_yes")),
                                                    Button(ERASE_NO, runtime.say("button_delete_no"))),))
-    await send_replies(context.bot, chat.id, [reply], runtime.keyboards)
+    runtime.send(chat.id, Outgoing((reply,), clear_latest_keyboard=True))
 
 
 async def _erase_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, runtime: Runtime, erase: bool) -> None:
     """Erase for real (answers, transcript, state) or keep everything, and say which."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    await runtime.keyboards.clear(context.bot, chat.id)
+    runtime.send(chat.id, Outgoing((), clear_latest_keyboard=True))
     if not erase:
         await _say(update, context, "delete_cancelled")
         return
@@ -106,7 +107,7 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _say(update, context, "mydata_empty")
         return
     replies = my_data(runtime.consultation, loaded.state, respondent.reference, not respondent.reminders_opted_out)
-    await send_replies(context.bot, chat.id, replies, runtime.keyboards)
+    runtime.send(chat.id, Outgoing(replies))
 
 
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,0 +1,73 @@
+"""Replies leave in order, a backlog reads as few messages, and the rate limiter keeps Telegram's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bot.outbox import Outgoing, merge
+from bot.rate_limit import LOW, FairRateLimiter
+from conversations.replies import Button, Reply
+
+
+def test_a_backlog_of_acknowledgements_reads_as_one_message_in_order() -> None:
+    items = [Outgoing((Reply(f"line {n}"),)) for n in range(3)]
+    items += [Outgoing((Reply("Thanks, I've added that."),)) for _ in range(50)]
+    merged = merge(items)
+    assert len(merged) == 1
+    assert merged[0].text == "line 0\n\nline 1\n\nline 2\n\nThanks, I've added that."
+
+
+def test_a_merged_backlog_keeps_only_the_buttons_still_live() -> None:
+    question = Reply("Question 2", ((Button("opt:q2:agree", "Agree"),),))
+    reason = Reply("Why?", ((Button("skip:q2", "Skip"),),))
+    merged = merge([Outgoing((question,)), Outgoing((Reply("You chose Agree"), reason), clear_latest_keyboard=True)])
+    assert [m.button_ids for m in merged] == [("skip:q2",)]
+    assert merged[0].text == "Question 2\n\nYou chose Agree\n\nWhy?"
+
+
+def test_merged_messages_stay_under_telegrams_limit() -> None:
+    merged = merge([Outgoing((Reply("x" * 3000),)), Outgoing((Reply("y" * 3000),))])
+    assert len(merged) == 2 and all(len(m.text) <= 4096 for m in merged)
+
+
+async def _send_times(limiter: FairRateLimiter, chats: list[int], low: bool = False) -> list[tuple[int, float]]:
+    sent: list[tuple[int, float]] = []
+
+    async def call(chat: int) -> bool:
+        sent.append((chat, time.monotonic()))
+        return True
+
+    args: dict[str, Any] | None = {"priority": LOW} if low else None
+    await asyncio.gather(*(limiter.process_request(call, (c,), {}, "sendMessage", {"chat_id": c}, args)
+                           for c in chats))
+    return sent
+
+
+async def test_one_chat_gets_a_short_burst_then_one_message_a_second() -> None:
+    limiter = FairRateLimiter(overall_rate=1000, chat_rate=10, chat_burst=3)
+    sent = await _send_times(limiter, [1] * 8)
+    start = sent[0][1]
+    assert sent[2][1] - start < 0.05          # the burst
+    assert sent[7][1] - start >= 0.45         # then 10 a second
+
+
+async def test_a_flooding_chat_does_not_hold_up_other_chats() -> None:
+    limiter = FairRateLimiter(overall_rate=1000, chat_rate=5, chat_burst=1)
+    task = asyncio.create_task(_send_times(limiter, [1] * 20))
+    await asyncio.sleep(0.05)
+    others = await _send_times(limiter, list(range(2, 12)))
+    assert others[-1][1] - others[0][1] < 0.1
+    await task
+
+
+async def test_replies_go_before_broadcasts_when_both_wait() -> None:
+    limiter = FairRateLimiter(overall_rate=20, chat_rate=1000, chat_burst=1000)
+    broadcast = asyncio.create_task(_send_times(limiter, list(range(100, 140)), low=True))
+    await asyncio.sleep(0.1)
+    replies = await _send_times(limiter, list(range(1, 6)))
+    broadcast_sent = await broadcast
+    later_broadcasts = [t for _, t in broadcast_sent if t > replies[0][1]]
+    assert replies[-1][1] - replies[0][1] < 0.4   # five replies at 20/s, not behind 40 broadcasts
+    assert later_broadcasts
