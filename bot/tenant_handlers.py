@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.outbox import Outgoing
@@ -14,10 +18,27 @@ from bot.stepper import tenant_step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
 from conversations.prompts import my_data
 from conversations.replies import Button, Reply
+from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
 ERASE_YES = "erase:yes"
 ERASE_NO = "erase:no"
+
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def once(handler: Handler) -> Handler:
+    """For handlers that change no conversation: a re-delivered update is ignored, not answered twice."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await claim_update(runtime_of(context).db, update.update_id):
+            await handler(update, context)
+        else:
+            log.info("update %s was already handled; ignoring the re-delivery", update.update_id)
+
+    return wrapper
 
 
 async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
@@ -58,23 +79,34 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every press is answered; a press on an old message changes nothing and loses its buttons."""
+    """Every press is answered once; a press on an old message changes nothing and loses its buttons."""
     query = update.callback_query
     assert query is not None
     runtime = runtime_of(context)
     data = query.data or ""
     if data in (ERASE_YES, ERASE_NO):
-        await query.answer()
-        await _erase_answer(update, context, runtime, data == ERASE_YES)
+        if await claim_update(runtime.db, update.update_id):
+            await answer_press(query)
+            await _erase_answer(update, context, runtime, data == ERASE_YES)
         return
     chat_id = query.message.chat.id if query.message else query.from_user.id
     result = await tenant_step(runtime, update.update_id, query.from_user.id, chat_id, Press(data))
-    stale = result is not None and result.stale_press
-    await query.answer(runtime.say("button_stale") if stale else None)
-    if stale and query.message is not None:
+    if result is None:
+        return  # a re-delivered press: it was answered the first time
+    await answer_press(query, runtime.say("button_stale") if result.stale_press else None)
+    if result.stale_press and query.message is not None:
         runtime.send(chat_id, Outgoing((), clear_message_id=query.message.message_id))
 
 
+async def answer_press(query: CallbackQuery, note: str | None = None) -> None:
+    """Stop the button's spinner; a press too old to answer (the bot was down) is not an error."""
+    try:
+        await query.answer(note)
+    except BadRequest as error:
+        log.info("could not answer a button press: %s", error)
+
+
+@once
 async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/delete asks first: erasure cannot be undone."""
     runtime, chat = runtime_of(context), update.effective_chat
@@ -97,6 +129,7 @@ async def _erase_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, runt
     await _say(update, context, "deleted" if erased else "nothing_to_delete")
 
 
+@once
 async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mydata: a copy of everything we hold for this tenant."""
     runtime, user, chat = runtime_of(context), update.effective_user, update.effective_chat
@@ -110,6 +143,7 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime.send(chat.id, Outgoing(replies))
 
 
+@once
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stop: no more reminders."""
     user = update.effective_user
@@ -118,6 +152,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _say(update, context, "reminders_off")
 
 
+@once
 async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reminders: reminders back on."""
     user = update.effective_user
@@ -126,20 +161,24 @@ async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _say(update, context, "reminders_on")
 
 
+@once
 async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes, locations, contacts, files: say kindly what works instead."""
     await _say(update, context, "unsupported_message")
 
 
+@once
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Edits are not picked up; say how to change an answer instead."""
     await _say(update, context, "edited_message")
 
 
+@once
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _say(update, context, "unknown_command")
 
 
+@once
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The consultation is private: in a group, say so once per message and take nothing."""
     await _say(update, context, "private_only")
