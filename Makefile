@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest bench preview check clean
+.PHONY: run test bench reliability preview check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check bot conversations storage tests
 	$(BIN)/mypy bot conversations storage
 	$(BIN)/python -m pytest -q
+
+reliability: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q -s -m faults
+	$(BIN)/python -m tests.faults.readme
 
 preview: $(STAMP)
 	$(BIN)/consultation-bot preview

@@ -14,6 +14,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -72,6 +73,7 @@ def add_tenant_handlers(application: Application) -> None:  # type: ignore[type-
     application.add_handler(MessageHandler(private, tenant.on_unsupported))
     application.add_handler(CallbackQueryHandler(tenant.on_button))
     application.add_handler(ChatMemberHandler(tenant.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(TypeHandler(Update, tenant.on_anything_else))  # last: only what nothing else took
 
 
 def _commands(runtime: Runtime, names: tuple[str, ...]) -> list[BotCommand]:

@@ -189,6 +189,12 @@ async def on_channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     log.info("ignored update %s: not from a private chat", update.update_id)
 
 
+async def on_anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Updates no handler wants (polls, reactions, inline queries, unreadable ones): a logged, silent drop."""
+    kinds = [k for k, v in (update.to_dict() if isinstance(update, Update) else {}).items() if k != "update_id" and v]
+    log.info("ignored update %s: nothing to do with %s", getattr(update, "update_id", "?"), kinds or "an empty update")
+
+
 async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Telegram tells us when a tenant blocks or unblocks the bot; reminders follow that."""
     change = update.my_chat_member
