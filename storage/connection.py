@@ -60,14 +60,18 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
 class Writer:
     """The one write connection of a process; its lock keeps two coroutines out of one transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self.conn = conn
+        self.path = path
+        self._reconnect = False
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (cancellation included); lock held only here."""
         async with self._lock:
+            if self._reconnect and self.path is not None:
+                await self._reopen(self.path)
             try:
                 # IMMEDIATE takes the write lock up front: a deferred read-then-write transaction
                 # can fail with "database is locked" without ever calling the busy handler.
@@ -79,8 +83,18 @@ class Writer:
                 # the worker thread runs statements in order, so the rollback lands before anyone else's BEGIN.
                 await asyncio.shield(_rollback(self.conn))
                 if is_transient(error):
+                    # SQLite opens a file it may not write read-only and never upgrades that connection:
+                    # reconnect before the next write, so the bot recovers once the file is writable again.
+                    self._reconnect = "readonly" in str(error).lower() or "read-only" in str(error).lower()
                     raise StorageUnavailableError(str(error)) from error
                 raise
+
+    async def _reopen(self, path: Path) -> None:
+        """A fresh write connection; if the file is still read-only the next write says so again."""
+        with suppress(sqlite3.Error):
+            await self.conn.close()
+        self.conn = await connect(path)
+        self._reconnect = False
 
     async def close(self) -> None:
         """Wait for a transaction in flight, then close."""

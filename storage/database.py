@@ -46,7 +46,7 @@ class Database:
         """Create the folder, apply pragmas and migrations; raises SchemaTooNewError for a newer file."""
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = Writer(await connect(path))
+        writer = Writer(await connect(path), path)
         try:
             await migrate(writer, path)
             reader = await connect(path)

@@ -54,14 +54,23 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     return int(rows[0][0])
 
 
+async def current_without_writing(conn: aiosqlite.Connection, known: int) -> bool:
+    """True when the schema is already at this code's version (checked with reads only)."""
+    rows = list(await conn.execute_fetchall(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"))
+    return bool(rows) and await schema_version(conn) == known
+
+
 async def migrate(writer: Writer, path: Path, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
     """Bring the schema up to date; returns the versions applied now (empty when already current)."""
     versions = [m.version for m in migrations]
     if versions != list(range(1, len(versions) + 1)):
         raise ValueError(f"migrations must be numbered 1, 2, 3, ... without gaps; got {versions}")
+    known = len(migrations)
+    if await current_without_writing(writer.conn, known):
+        return []  # nothing to do: a read-only file can still be opened and read
     async with writer.transaction() as conn:  # IMMEDIATE: a deferred write here can fail at once when racing
         await conn.execute(BOOTSTRAP)
-    known = len(migrations)
     found = await schema_version(writer.conn)
     if found > known:
         raise SchemaTooNewError(path, found, known)

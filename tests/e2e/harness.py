@@ -44,13 +44,14 @@ class BotProcess:
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.command_prefix: list[str] = []  # e.g. setpriv, to run the bot without root's file override
 
     def start(self, wait: bool = True) -> BotProcess:
         """Start the bot and (by default) wait until it is polling for updates."""
         log_size = len(self.log())
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env,
+                [*self.command_prefix, sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env,
                 stdout=log, stderr=subprocess.STDOUT,
             )
         if wait:

@@ -29,15 +29,24 @@ DONE = "Your answers have been sent"
 
 @dataclass
 class Person:
-    """One tenant; `acknowledged` holds the answers the bot confirmed (its next message was sent)."""
+    """One tenant; `acknowledged` holds the answers the bot confirmed (its next message was sent).
+
+    Like a person, they wait for the bot's whole reply to settle before reading it, answer the newest
+    prompt, and only ask again after a long silence. An acknowledgement counts for an answer only when
+    it was the one message sent since the last reply, so a late reply is never credited to a resend.
+    """
 
     api: BotApiServer
     user_id: int
-    patience: float = 4.0
+    patience: float = 8.0
+    settle: float = 0.4
     last_sent: str = ""
     sent_at: float = 0.0
     seen: int = 0
+    pending_count: int = 0
+    changed_at: float = 0.0
     sends: int = 0
+    sends_since_reply: int = 0
     acknowledged: set[str] = field(default_factory=set)
     done: bool = False
 
@@ -46,23 +55,33 @@ class Person:
 
     def _send(self, text: str) -> None:
         self.api.send_text(self.user_id, text)
-        self.last_sent, self.sent_at, self.sends = text, time.monotonic(), self.sends + 1
+        self.last_sent, self.sent_at = text, time.monotonic()
+        self.sends += 1
+        self.sends_since_reply += 1
 
     def act(self) -> None:
-        """Look at the chat; if the bot replied, do the next thing; if it went quiet too long, try again."""
+        """Look at the chat; once a reply has settled, do the next thing; after a long silence, try again."""
         if self.done:
             return
         messages = self.api.sent_messages(self.user_id)
+        now = time.monotonic()
         if len(messages) > self.seen:
+            if len(messages) != self.pending_count:  # the reply is still arriving
+                self.pending_count, self.changed_at = len(messages), now
+                return
+            if now - self.changed_at < self.settle:
+                return
             new_texts = [m.text or "" for m in messages[self.seen:]]
             self.seen = len(messages)
-            if self.last_sent.startswith("q") and any("got that" in t or "added that" in t for t in new_texts):
+            acked = any("got that" in t or "added that" in t for t in new_texts)
+            if self.sends_since_reply == 1 and self.last_sent.startswith("q") and acked:
                 self.acknowledged.add(self.last_sent)
+            self.sends_since_reply = 0
             if any(DONE in t for t in new_texts):
                 self.done = True
                 return
             self._respond(new_texts[-1])
-        elif time.monotonic() - self.sent_at > self.patience:
+        elif now - self.sent_at > self.patience:
             latest = messages[-1].text or "" if messages else ""
             self._respond(latest) if latest else self.start()
 

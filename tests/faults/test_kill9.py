@@ -1,0 +1,69 @@
+"""Kill -9 under load: 50 tenants mid-consultation, the bot killed five times; nothing acknowledged is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+
+import pytest
+
+from storage import Database
+from tests.botapi import BotApiServer
+from tests.e2e.harness import BotProcess
+from tests.faults.figures import record
+from tests.faults.people import Person, run_until_done
+
+pytestmark = [pytest.mark.faults, pytest.mark.e2e]
+CONSULTATION = "connexus-procurement-2020"
+
+
+async def stored_texts(bot: BotProcess, user_ids: list[int]) -> dict[int, str]:
+    """Every stored answer text per tenant, joined, to look acknowledged answers up in."""
+    db = await Database.open(f"sqlite:///{bot.database}")
+    try:
+        found = {}
+        for uid in user_ids:
+            answers = await db.current_answers(uid, CONSULTATION)
+            found[uid] = "\n".join(a.answer.text or "" for a in answers)
+        return found
+    finally:
+        await db.close()
+
+
+def test_every_acknowledged_answer_survives_five_kill_9s_under_load(
+    api: BotApiServer, bot_factory: Callable[..., BotProcess]
+) -> None:
+    rng = random.Random(7)
+    people = [Person(api, 6000000 + n) for n in range(50)]
+    state = {"bot": bot_factory().start(), "kills": 0, "next_kill": time.monotonic() + rng.uniform(2.0, 6.0)}
+
+    def kill_at_random_points() -> None:
+        if state["kills"] < 5 and time.monotonic() >= state["next_kill"]:
+            state["bot"].kill()  # type: ignore[attr-defined]
+            state["kills"] += 1  # type: ignore[operator]
+            state["bot"] = bot_factory().start()
+            state["next_kill"] = time.monotonic() + rng.uniform(2.0, 6.0)
+
+    elapsed = run_until_done(people, timeout=240, during=kill_at_random_points)
+    bot: BotProcess = state["bot"]  # type: ignore[assignment]
+    finished = sum(p.done for p in people)
+    stored = asyncio.run(stored_texts(bot, [p.user_id for p in people]))
+    acknowledged = sum(len(p.acknowledged) for p in people)
+    lost = [(p.user_id, text) for p in people for text in p.acknowledged if text not in stored[p.user_id]]
+    assert bot.stop() == 0
+    with closing(sqlite3.connect(bot.database)) as check:
+        integrity = check.execute("PRAGMA integrity_check").fetchone()[0]
+    record("kill9_under_load", "kill -9 under load", tenants=len(people), kills=state["kills"],
+           messages_sent=sum(p.sends for p in people), answers_acknowledged=acknowledged,
+           answers_lost=len(lost), tenants_finished=finished, integrity_check=integrity,
+           seconds=round(elapsed, 1))
+    assert state["kills"] == 5
+    assert lost == []
+    assert finished == len(people)
+    assert integrity == "ok"
+    log = bot.log()
+    assert api.token not in log

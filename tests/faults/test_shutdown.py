@@ -1,0 +1,62 @@
+"""SIGTERM during 20 active conversations: the steps in hand finish, the bot exits within 10 s, nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+
+from storage import Database
+from tests.botapi import BotApiServer
+from tests.e2e.harness import BotProcess, Tenant
+from tests.faults.figures import record
+
+pytestmark = [pytest.mark.faults, pytest.mark.e2e]
+
+
+def stored_q1(bot: BotProcess, user_ids: list[int]) -> dict[int, str]:
+    async def read() -> dict[int, str]:
+        db = await Database.open(f"sqlite:///{bot.database}")
+        try:
+            found = {}
+            for uid in user_ids:
+                answers = {a.question_id: a.answer.text for a in await db.current_answers(
+                    uid, "connexus-procurement-2020")}
+                found[uid] = answers.get("q1_general") or ""
+            return found
+        finally:
+            await db.close()
+
+    return asyncio.run(read())
+
+
+def test_sigterm_during_twenty_conversations_loses_nothing(
+    api: BotApiServer, bot_factory: Callable[..., BotProcess]
+) -> None:
+    bot = bot_factory().start()
+    tenants = [Tenant(api, 6100000 + n) for n in range(20)]
+    for tenant in tenants:
+        tenant.says("/start", expect="Is it OK")
+        tenant.taps("I agree", expect="Question 1 of 5")
+    api.set_delay("sendMessage", 0.5)  # replies in flight when the signal lands
+    for tenant in tenants:
+        api.send_text(tenant.user_id, f"answer given just before shutdown by {tenant.user_id}")
+    time.sleep(0.3)
+    started = time.monotonic()
+    exit_code = bot.stop()
+    took = time.monotonic() - started
+    api.set_delay("sendMessage", 0)
+    stored_before_restart = stored_q1(bot, [t.user_id for t in tenants])
+    in_hand = sum(1 for text in stored_before_restart.values() if text)
+    bot_factory().start()  # anything not yet fetched is still waiting at Telegram
+    for tenant in tenants:
+        tenant.wait("got that", timeout=20)
+    stored = stored_q1(bot, [t.user_id for t in tenants])
+    lost = [uid for uid, text in stored.items() if f"by {uid}" not in text]
+    record("shutdown", "SIGTERM during 20 conversations", conversations=20, exit_code=exit_code,
+           seconds_to_exit=round(took, 1), steps_finished_before_exit=in_hand, answers_lost=len(lost))
+    assert exit_code == 0
+    assert took < 10
+    assert lost == []
