@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -19,12 +19,15 @@ from telegram.ext import (
 )
 
 from bot import tenant_handlers as tenant
+from bot.admin_handlers import add_admin_handlers
 from bot.consultation_source import consultation_for
 from bot.logging_setup import configure_logging
 from bot.ordering import PerTenantUpdateProcessor
 from bot.outbox import Outbox, Outgoing
 from bot.runtime import Runtime, runtime_of
 from bot.settings import Settings
+from bot.staff_handlers import add_staff_handlers
+from bot.staff_services import start_staff_services, stop_staff_services
 from bot.telegram_bot import make_bot
 from conversations.replies import Reply
 from storage import Database, StorageUnavailableError
@@ -32,8 +35,8 @@ from storage import Database, StorageUnavailableError
 log = logging.getLogger(__name__)
 OUTBOX_DRAIN_SECONDS = 5  # SIGTERM to exit stays well under 10 s
 TENANT_COMMANDS = ("start", "help", "review", "privacy", "mydata", "delete", "stop", "reminders")
-STAFF_COMMANDS: tuple[str, ...] = ()
-ADMIN_COMMANDS: tuple[str, ...] = ()
+STAFF_COMMANDS: tuple[str, ...] = ("broadcast", "stats")
+ADMIN_COMMANDS: tuple[str, ...] = ("export",)
 
 
 def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
@@ -49,7 +52,9 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
         .build()
     )
     application.bot_data["runtime"] = runtime
+    add_admin_handlers(application)  # before the tenants' catch-all for unknown commands
     add_tenant_handlers(application)
+    add_staff_handlers(application)
     application.add_error_handler(_on_error)
     return application
 
@@ -100,12 +105,14 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
             await bot.set_my_commands(_commands(runtime, names), scope=BotCommandScopeChat(user_id))
         except TelegramError as error:  # they have not started the bot yet: the menu comes later
             log.warning("could not set the staff menu for a staff chat: %s", error)
+    await start_staff_services(application)
     log.info("consultation '%s' loaded; the bot is ready", runtime.consultation.id)
 
 
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
     """Every step in hand has finished: let queued replies go out, for a bounded time."""
     runtime: Runtime = application.bot_data["runtime"]
+    await stop_staff_services(application)
     if runtime.outbox is not None:
         await runtime.outbox.close(timeout=OUTBOX_DRAIN_SECONDS)
 
@@ -113,6 +120,7 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     """Close the database after the last step has finished."""
     runtime: Runtime = application.bot_data["runtime"]
+    await stop_staff_services(application)  # if post_stop never ran (start-up failed part-way)
     if runtime.database is not None:
         await runtime.database.close()
         runtime.database = None
@@ -121,7 +129,13 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the detail for us; tell the tenant something kind, never a stack trace."""
     error = context.error
-    log.error("error while handling an update: %r", error, exc_info=error)
+    if update is None:
+        if isinstance(error, NetworkError):  # python-telegram-bot retries polling by itself
+            log.warning("Telegram could not be reached while polling (%s); retrying", type(error).__name__)
+        else:
+            log.error("error outside any update (polling or a background job): %r", error, exc_info=error)
+        return
+    log.error("error while handling update %s: %r", getattr(update, "update_id", "?"), error, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

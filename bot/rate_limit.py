@@ -120,4 +120,6 @@ class FairRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     error.retry_after.total_seconds())
                 log.warning("Telegram asked us to wait %.1fs (429); pausing all sends", seconds)
                 self.paused_until = max(self.paused_until, time.monotonic() + float(seconds))
+                if not limited:  # not paced by _acquire (e.g. answerCallbackQuery): wait out the pause here
+                    await asyncio.sleep(max(0.0, self.paused_until - time.monotonic()))
         raise AssertionError("unreachable")

@@ -6,6 +6,7 @@ import logging
 from enum import StrEnum
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.runtime import runtime_of
@@ -46,7 +47,10 @@ async def authorised(update: Update, context: ContextTypes.DEFAULT_TYPE, role: R
     await runtime.db.audit(user.id if user else None, action, f"needs {role.value}: {reason}", outcome="refused")
     log.warning("refused %s (%s): %s", action, role.value, reason)
     if update.callback_query is not None:
-        await update.callback_query.answer(runtime.say("not_allowed"))
+        try:
+            await update.callback_query.answer(runtime.say("not_allowed"))
+        except BadRequest as error:  # a press too old to answer: the refusal is audited all the same
+            log.info("could not answer a refused button press: %s", error)
     elif update.effective_chat is not None and update.effective_chat.type == "private":
         await context.bot.send_message(update.effective_chat.id, runtime.say("not_allowed"))
     return False

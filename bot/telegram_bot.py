@@ -6,7 +6,7 @@ import copy
 import logging
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
@@ -33,13 +33,50 @@ class TolerantBot(ExtBot[dict[str, Any]]):
         return result
 
     def _readable(self, item: dict[str, Any]) -> dict[str, Any]:
-        """The update if python-telegram-bot can parse it, else an empty update with its id."""
+        """The update if python-telegram-bot can parse it and the handlers can use it, else an empty update."""
         try:
-            Update.de_json(copy.deepcopy(item), self)
+            update = Update.de_json(copy.deepcopy(item), self)
         except Exception as error:  # any parse failure: the shape of hostile input is unknowable
             log.warning("dropped update %s: it could not be read (%s)", item["update_id"], type(error).__name__)
             return {"update_id": item["update_id"]}
+        problem = unusable(update)
+        if problem is not None:
+            log.warning("dropped update %s: %s", item["update_id"], problem)
+            return {"update_id": item["update_id"]}
         return item
+
+
+def unusable(update: Update) -> str | None:
+    """Why an update breaks what Telegram always guarantees (and the handlers rely on), or None if it is fine.
+
+    python-telegram-bot parses leniently: a message without a chat, text that is a number or a button press
+    without a sender all parse, then fail deep inside a filter or a handler. Telegram never sends these, and a
+    private chat is always the sender's own, so a message claiming otherwise is forged: dropped, never answered
+    (answering would write into someone else's chat). The reasons name no content.
+    """
+    for message in (update.message, update.edited_message, update.channel_post, update.edited_channel_post):
+        if message is None:
+            continue
+        chat, sender = message.chat, message.from_user
+        if chat is None or not isinstance(chat.id, int) or not isinstance(chat.type, str):
+            return "a message without a usable chat"
+        if sender is not None and not isinstance(sender.id, int):
+            return "a message from a sender without a usable id"
+        if chat.type == Chat.PRIVATE and (sender is None or sender.id != chat.id):
+            return "a private message not from that chat's own user"
+        if not all(isinstance(part, str | None) for part in (message.text, message.caption)):
+            return "a message whose text is not text"
+    query = update.callback_query
+    if query is not None:
+        if query.from_user is None or not isinstance(query.from_user.id, int):
+            return "a button press without a usable sender"
+        if not isinstance(query.data, str | None):
+            return "a button press whose data is not text"
+        where = query.message.chat if query.message is not None else None
+        if where is not None and (not isinstance(where.id, int) or (
+                where.type == Chat.PRIVATE and where.id != query.from_user.id)):
+            return "a button press on a private chat that is not the presser's"
+    return None
 
 
 def make_bot(settings: Settings) -> TolerantBot:

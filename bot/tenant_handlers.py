@@ -84,12 +84,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     runtime = runtime_of(context)
     data = query.data or ""
+    chat_id = query.message.chat.id if query.message else query.from_user.id
     if data in (ERASE_YES, ERASE_NO):
         if await claim_update(runtime.db, update.update_id):
             await answer_press(query)
-            await _erase_answer(update, context, runtime, data == ERASE_YES)
+            await _erase_answer(runtime, query.from_user.id, chat_id, data == ERASE_YES)
         return
-    chat_id = query.message.chat.id if query.message else query.from_user.id
     result = await tenant_step(runtime, update.update_id, query.from_user.id, chat_id, Press(data))
     if result is None:
         return  # a re-delivered press: it was answered the first time
@@ -116,17 +116,15 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime.send(chat.id, Outgoing((reply,), clear_latest_keyboard=True))
 
 
-async def _erase_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, runtime: Runtime, erase: bool) -> None:
+async def _erase_answer(runtime: Runtime, user_id: int, chat_id: int, erase: bool) -> None:
     """Erase for real (answers, transcript, state) or keep everything, and say which."""
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
-    runtime.send(chat.id, Outgoing((), clear_latest_keyboard=True))
+    runtime.send(chat_id, Outgoing((), clear_latest_keyboard=True))
     if not erase:
-        await _say(update, context, "delete_cancelled")
+        runtime.send(chat_id, Outgoing((Reply(runtime.say("delete_cancelled")),)))
         return
-    erased = await runtime.db.erase_respondent(user.id, actor_id=None)
+    erased = await runtime.db.erase_respondent(user_id, actor_id=None)
     log.info("tenant erasure: %s", "done" if erased else "nothing held")
-    await _say(update, context, "deleted" if erased else "nothing_to_delete")
+    runtime.send(chat_id, Outgoing((Reply(runtime.say("deleted" if erased else "nothing_to_delete")),)))
 
 
 @once
@@ -202,3 +200,4 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
     await runtime_of(context).db.mark_blocked(change.from_user.id, blocked)
+    log.info("update %s: a tenant %s the bot", update.update_id, "blocked" if blocked else "unblocked")

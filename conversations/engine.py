@@ -224,7 +224,7 @@ class _Step:
         phase = self.state.phase
         if is_word(self.c, "back", text):
             return self.back(question)
-        if is_word(self.c, "skip", text) or (phase is not Phase.ASK and is_word(self.c, "next", text)):
+        if is_word(self.c, "skip", text) or is_word(self.c, "next", text):
             return self.move_on(question, skipping=phase is Phase.ASK)
         if question.kind is QuestionKind.CHOICE and phase is Phase.ASK:
             option_id = matching_option(question, text)

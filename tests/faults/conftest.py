@@ -56,13 +56,14 @@ def in_database(bot: BotProcess, work: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def stored_texts(bot: BotProcess, user_ids: Iterable[int]) -> dict[int, str]:
-    """Every tenant's current answer texts joined, to look acknowledged answers up in."""
+def stored_texts(bot: BotProcess, user_ids: Iterable[int], history: bool = False) -> dict[int, str]:
+    """Every tenant's current answer texts (or, with history, every text ever stored) joined, to search in."""
 
     async def work(database: Database) -> dict[int, str]:
         found: dict[int, str] = {}
         for user_id in user_ids:
-            answers = await database.current_answers(user_id, CONSULTATION)
+            read = database.answer_history if history else database.current_answers
+            answers = await read(user_id, CONSULTATION)
             found[user_id] = "\n".join(a.answer.text or "" for a in answers)
         return found
 
@@ -70,9 +71,13 @@ def stored_texts(bot: BotProcess, user_ids: Iterable[int]) -> dict[int, str]:
 
 
 def lost_answers(bot: BotProcess, people: Iterable[Person]) -> list[tuple[int, str]]:
-    """Answers the bot acknowledged (its next message came) that are not in the database."""
+    """Answers the bot acknowledged (its next message came) that were never stored.
+
+    The answer history is searched, not just the current answers: a tenant who is shown a question again
+    (after /start, say) and types replaces their earlier words, which is their own doing, not a loss.
+    """
     people = list(people)
-    stored = stored_texts(bot, [p.user_id for p in people])
+    stored = stored_texts(bot, [p.user_id for p in people], history=True)
     return [(p.user_id, text) for p in people for text in sorted(p.acknowledged) if text not in stored[p.user_id]]
 
 

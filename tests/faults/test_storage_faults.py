@@ -44,7 +44,8 @@ def answers_of(database: Path, user_id: int) -> str:
     async def read() -> str:
         db = await Database.open(f"sqlite:///{database}")
         try:
-            return "\n".join(a.answer.text or "" for a in await db.current_answers(user_id, "connexus-procurement-2020"))
+            answers = await db.current_answers(user_id, "connexus-procurement-2020")
+            return "\n".join(a.answer.text or "" for a in answers)
         finally:
             await db.close()
 
@@ -107,7 +108,6 @@ def test_a_read_only_database_is_never_acknowledged_and_the_bot_recovers(
     bot.command_prefix = NO_ROOT_OVERRIDE
     bot.start()
     tenant.says("said while read-only", expect=TRY_AGAIN)
-    tenant.says("/review", expect="stored before the fault")  # reading still works
     first.database.chmod(0o644)
     tenant.says("said after it was writable again", expect="I've got that")
     stored = answers_of(bot.database, tenant.user_id)
