@@ -407,3 +407,11 @@ def test_the_step_reports_which_answers_changed(consultation: Consultation) -> N
     assert tenant.last is not None and tenant.last.changed == (Q1,)
     tenant.send(Help())
     assert tenant.last.changed == ()
+
+
+def test_typing_next_on_a_fresh_question_moves_on_without_storing_the_word(consultation: Consultation) -> None:
+    tenant = Tenant(consultation)
+    tenant.agree()
+    tenant.says("Next")
+    assert tenant.state.answers[Q1] == Answer(skipped=True)
+    assert "Question 2 of 5" in tenant.text
