@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path, help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="replace the file if it exists")
     commands.add_parser("purge", help="delete responses kept longer than the consultation's retention period")
+    export = commands.add_parser("export", help="write responses, transcripts and the report to a folder (admins)")
+    export.add_argument("--out", type=Path, required=True, help="the folder to write into (created if needed)")
+    export.add_argument("--only", metavar="FORMATS", help="some of csv,xlsx,jsonl,html (default: all four)")
+    export.add_argument("--include-identities", action="store_true",
+                        help="add tenants' Telegram ids (audited; keep the files safe)")
+    commands.add_parser("stats", help="how the consultation is going: the /stats figures")
     return parser
 
 
@@ -84,12 +90,30 @@ def _cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Admins' files, pseudonymous unless --include-identities; every export is audited."""
+    from bot.export_cli import export
+
+    print(asyncio.run(export(settings, args.out, args.only, args.include_identities)))
+    return 0
+
+
+def _cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
+    """The /stats figures in the terminal."""
+    from bot.export_cli import stats
+
+    print(asyncio.run(stats(settings)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _cmd_run,
     "preview": _cmd_preview,
     "check": _cmd_check,
     "backup": _cmd_backup,
     "purge": _cmd_purge,
+    "export": _cmd_export,
+    "stats": _cmd_stats,
 }
 
 

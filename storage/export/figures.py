@@ -1,0 +1,94 @@
+"""The counts in words: one source for /stats, `consultation-bot stats`, the summary sheet and the report."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from conversations.markup import escape, plain
+from conversations.model import Consultation, Question
+from conversations.timefmt import local_time
+from storage.stats import ConsultationStats, QuestionFigures
+
+
+def number(value: int) -> str:
+    """12,345: figures are read by people, not parsed."""
+    return f"{value:,}"
+
+
+def megabytes(size: int) -> str:
+    """'12.3 MB', the unit Telegram's upload limit is given in."""
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def percent(part: int, whole: int) -> str:
+    """A whole-number share; '–' when there is nothing to share out."""
+    return f"{part / whole:.0%}" if whole else "–"
+
+
+def option_label(question: Question, choice: str) -> str:
+    """The button's label without markup; the stored id when the option has since left the file."""
+    option = question.option(choice)
+    return plain(option.label) if option else choice
+
+
+def duration(consultation: Consultation, span: timedelta) -> str:
+    """'3 days 4 hours', '2 hours 5 minutes' or '7 minutes': precise enough for a countdown."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour")] if days else [(hours, "hour"), (minutes, "minute")]
+    words = [consultation.message(f"stats_unit_{unit}" if count == 1 else f"stats_unit_{unit}s", n=count)
+             for count, unit in parts if count]
+    return " ".join(words) or consultation.message("stats_unit_minutes", n=0)
+
+
+def countdown(consultation: Consultation, now: datetime) -> str:
+    """Opens in…, closes in…, or closed … ago, with the date in the consultation's own zone."""
+    zone = consultation.timezone
+    opens, closes = local_time(consultation.opens_at, zone), local_time(consultation.closes_at, zone)
+    if now < consultation.opens_at:
+        return consultation.message("stats_countdown_before", left=duration(consultation, consultation.opens_at - now),
+                                    opens=opens)
+    if now < consultation.closes_at:
+        return consultation.message("stats_countdown_open", left=duration(consultation, consultation.closes_at - now),
+                                    closes=closes)
+    return consultation.message("stats_countdown_closed", ago=duration(consultation, now - consultation.closes_at),
+                                closes=closes)
+
+
+def headline(consultation: Consultation, stats: ConsultationStats) -> list[tuple[str, int]]:
+    """The headline counts, each with its label, in the order people ask about them."""
+    pairs = [
+        ("stats_started", stats.started), ("stats_agreed", stats.agreed), ("stats_finished", stats.finished),
+        ("stats_partial", stats.partial), ("stats_not_agreed", stats.not_agreed), ("stats_declined", stats.declined),
+        ("stats_erased", stats.erased), ("stats_reminders", stats.reminders_sent),
+    ]
+    return [(consultation.message(key), value) for key, value in pairs]
+
+
+def question_lines(consultation: Consultation, question: Question, figures: QuestionFigures) -> list[str]:
+    """One question's figures for a chat message: answered and skipped, then each choice's tally."""
+    say = consultation.message
+    topic = escape(plain(consultation.topic(question.topic).title))
+    lines = [say("stats_question_line", number=question.number, topic=topic,
+                 answered=number(figures.answered), skipped=number(figures.skipped))]
+    chosen = sum(figures.choices.values())
+    for option in question.options:
+        count = figures.choices.get(option.id, 0)
+        lines.append(say("stats_choice_line", label=escape(plain(option.label)), count=number(count),
+                         percent=percent(count, chosen)))
+    if figures.written:
+        key = "stats_reasons_line" if question.options else "stats_written_line"
+        lines.append(say(key, count=number(figures.written)))
+    return lines
+
+
+def stats_message(consultation: Consultation, stats: ConsultationStats, now: datetime) -> str:
+    """/stats in Telegram's HTML; `consultation-bot stats` prints the same through markup.plain."""
+    say = consultation.message
+    lines = [say("stats_title", title=escape(plain(consultation.title))), countdown(consultation, now), ""]
+    lines += [say("stats_line", label=label, value=number(value)) for label, value in headline(consultation, stats)]
+    lines += ["", say("stats_questions")]
+    for question, figures in zip(consultation.questions, stats.questions, strict=True):
+        lines += question_lines(consultation, question, figures)
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""report.html: one self-contained page a housing officer can forward to the board and read on a phone.
+
+Written as it is read from the database: counts and charts first (aggregates), then every written answer
+streamed question by question, so a big consultation makes a long page, not a big process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import TextIO
+
+import aiosqlite
+
+from conversations.markup import plain
+from conversations.model import Consultation, Question
+from conversations.timefmt import local_time
+from storage.export import charts, rows
+from storage.export.figures import countdown, headline, number, option_label, percent
+from storage.stats import ConsultationStats, QuestionFigures
+
+OPEN_UP_TO = 100  # longer lists of written answers start folded, so the page stays quick to scroll
+STYLE = """
+:root{color-scheme:light}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;background:#fff}
+main{max-width:46rem;margin:0 auto;padding:1rem}
+h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0}
+h2{font-size:1.2rem;margin-top:2rem;border-top:1px solid #ddd;padding-top:1rem}
+h3{font-size:1rem;margin:1rem 0 .25rem}
+.muted,.context{color:#555}
+.question{font-weight:600}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.5rem;padding:0;list-style:none}
+.cards li{border:1px solid #ddd;border-radius:.5rem;padding:.5rem .75rem}
+.cards b{display:block;font-size:1.4rem}
+.chart{width:100%;height:auto;max-width:32rem;display:block;margin:.5rem 0}
+.chart text{font-size:14px;fill:#1b1b1b}
+.chart .figure{font-size:12px;fill:#555}
+.chart .bar{fill:#1d6fa5}
+.chart .axis{stroke:#999}
+summary{cursor:pointer;font-weight:600;margin:.5rem 0}
+ol.answers{padding-left:1.5rem}
+ol.answers li{margin:.6rem 0;white-space:pre-wrap;overflow-wrap:anywhere}
+.ref{display:block;font-size:.8rem;color:#555;white-space:normal}
+@media print{details>*{display:block}}
+"""
+
+
+def head(consultation: Consultation) -> str:
+    """Nothing may be fetched (CSP), so the page looks the same offline, in an email, or on the board's tablets."""
+    title = escape(consultation.message("report_title", title=plain(consultation.title)))
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        f"<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    )
+
+
+def summary(
+    consultation: Consultation, stats: ConsultationStats, hours: dict[str, int], now: datetime
+) -> Iterator[str]:
+    """Title, dates, the headline counts, where people came from, and responses over time."""
+    say, zone = consultation.message, consultation.timezone
+    yield f"<h1>{escape(plain(consultation.title))}</h1>\n"
+    yield "<p class=\"muted\">" + escape(say(
+        "report_subtitle", organisation=plain(consultation.organisation),
+        opens=local_time(consultation.opens_at, zone), closes=local_time(consultation.closes_at, zone),
+        made=local_time(now, zone))) + "</p>\n"
+    yield f"<p>{escape(plain(countdown(consultation, now)))}</p>\n"
+    yield f"<h2>{escape(say('report_headline'))}</h2>\n<ul class=\"cards\">\n"
+    for label, value in headline(consultation, stats):
+        yield f"<li><b>{number(value)}</b>{escape(label)}</li>\n"
+    yield "</ul>\n"
+    if stats.sources:
+        yield f"<h3>{escape(say('report_sources'))}</h3>\n"
+        bars = [(source or say("report_source_direct"), count, f"{number(count)} ({percent(count, stats.agreed)})")
+                for source, count in stats.sources]
+        yield charts.horizontal(say("report_sources"), bars) + "\n"
+    days = charts.per_day(hours, zone, consultation.opens_at, min(now, consultation.closes_at))
+    label = say("report_over_time")
+    yield f"<h2>{escape(label)}</h2>\n<p class=\"muted\">{escape(say('report_over_time_note', zone=zone.key))}</p>\n"
+    named = [(f"{day:%a} {day.day} {day:%b}", count) for day, count in days]
+    yield charts.vertical(label, named, named[0][0], named[-1][0]) + "\n"
+
+
+def question_top(consultation: Consultation, question: Question, figures: QuestionFigures) -> Iterator[str]:
+    """The consultation's own wording, then the figures, then a chart of the choices."""
+    say = consultation.message
+    topic = plain(consultation.topic(question.topic).title)
+    heading = say("report_question", number=question.number, total=len(consultation.questions), topic=topic)
+    yield f'<section id="q{question.number}">\n<h2>{escape(heading)}</h2>\n'
+    if question.context:
+        yield f'<p class="context">{escape(plain(question.context))}</p>\n'
+    yield f'<p class="question">{escape(plain(question.text))}</p>\n'
+    answered = say("report_answered", answered=number(figures.answered), skipped=number(figures.skipped))
+    yield f'<p class="muted">{escape(answered)}</p>\n'
+    if question.options:
+        chosen = sum(figures.choices.values())
+        bars = [(option_label(question, choice), count, f"{number(count)} ({percent(count, chosen)})")
+                for choice, count in choice_counts(question, figures)]
+        yield charts.horizontal(heading, bars) + "\n"
+
+
+def choice_counts(question: Question, figures: QuestionFigures) -> list[tuple[str, int]]:
+    """Every option in the file's order, then any stored choice the file no longer has (so none is lost)."""
+    known = [(option.id, figures.choices.get(option.id, 0)) for option in question.options]
+    extra = [(choice, count) for choice, count in figures.choices.items() if question.option(choice) is None]
+    return known + sorted(extra)
+
+
+async def write_group(out: TextIO, conn: aiosqlite.Connection, consultation: Consultation, question: Question,
+                      choice: str | None, title: str, count: int) -> None:
+    """One folded-or-open list of written answers, streamed from the database."""
+    say = consultation.message
+    state = " open" if count <= OPEN_UP_TO else ""
+    out.write(f"<details{state}>\n<summary>{escape(title)}</summary>\n<ol class=\"answers\">\n")
+    async for item in rows.written(conn, consultation.id, question.id, choice):
+        tag = "" if item.finished else f" · {escape(say('export_status_partial'))}"
+        out.write(f'<li>{escape(item.text)}<span class="ref">{escape(item.reference)}{tag}</span></li>\n')
+    out.write("</ol>\n</details>\n")
+
+
+async def write_question(out: TextIO, conn: aiosqlite.Connection, consultation: Consultation, question: Question,
+                         figures: QuestionFigures) -> None:
+    """A question's section: wording, figures, chart, and every written answer grouped by the choice made."""
+    say = consultation.message
+    out.writelines(question_top(consultation, question, figures))
+    if not figures.written:
+        out.write(f'<p class="muted">{escape(say("report_no_written"))}</p>\n</section>\n')
+        return
+    if not question.options:
+        title = say("report_written", count=number(figures.written))
+        await write_group(out, conn, consultation, question, None, title, figures.written)
+    else:
+        for choice in [*(choice for choice, _ in choice_counts(question, figures)), None]:
+            count = await rows.written_count(conn, consultation.id, question.id, choice)
+            if count:
+                label = option_label(question, choice) if choice else say("report_no_choice")
+                title = say("report_reasons_for", label=label, count=number(count))
+                await write_group(out, conn, consultation, question, choice, title, count)
+    out.write("</section>\n")
+
+
+async def write_report(path: Path, conn: aiosqlite.Connection, consultation: Consultation, stats: ConsultationStats,
+                       now: datetime) -> None:
+    """The whole page, top to bottom, straight to the file."""
+    hours = await rows.agreed_by_hour(conn, consultation.id)
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write(head(consultation))
+        out.writelines(summary(consultation, stats, hours, now))
+        for question, figures in zip(consultation.questions, stats.questions, strict=True):
+            await write_question(out, conn, consultation, question, figures)
+        out.write(f'<p class="muted">{escape(consultation.message("report_footer"))}</p>\n</main>\n</body>\n</html>\n')

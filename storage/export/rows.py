@@ -1,0 +1,172 @@
+"""The export's reads: one snapshot, rows streamed in chunks, one respondent in memory at a time.
+
+Only respondents who agreed to the privacy notice are read (they are the only ones with answers); an erased
+respondent has no rows left, so nothing here can bring them back. Rows come in reference order, which the
+unique index on respondents.reference gives without sorting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+CHUNK = 500
+
+# CROSS JOIN keeps respondents as the outer loop, so SQLite walks the reference index in order and never
+# sorts (a sort of every transcript line would spill to temporary files at 100,000 respondents).
+AGREED = (
+    "FROM respondents r CROSS JOIN conversations c ON c.user_id = r.user_id AND c.consultation_id = ? "
+    "AND c.consent_at IS NOT NULL "
+)
+
+WRITTEN = (
+    "JOIN answers a ON a.user_id = c.user_id AND a.consultation_id = c.consultation_id "
+    "WHERE a.question_id = ? AND a.is_current = 1 AND a.choice IS ? AND coalesce(a.text, '') != ''"
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One question's current answer as stored: the choice's id, the words, whether skipped, and the version."""
+
+    choice: str | None
+    text: str | None
+    skipped: bool
+    version: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """One respondent's row: stored UTC times as text, and their current answers by question id."""
+
+    user_id: int
+    reference: str
+    source: str | None
+    started_at: str | None
+    agreed_at: str | None
+    finished_at: str | None
+    answers: dict[str, Cell] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """'finished' once they sent their answers; 'partial' when they agreed but did not."""
+        return "finished" if self.finished_at else "partial"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript message: 'in' from the tenant, 'out' from the bot, at a stored UTC time."""
+
+    direction: str
+    text: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Written:
+    """A free-text answer (or a choice's reason) for the report."""
+
+    reference: str
+    text: str
+    finished: bool
+
+
+@asynccontextmanager
+async def snapshot(conn: aiosqlite.Connection) -> AsyncIterator[None]:
+    """One read transaction, so every file of an export shows the same moment (WAL: writers carry on)."""
+    await conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        await conn.execute("ROLLBACK")  # nothing was written: ending the read is all this does
+
+
+async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> AsyncIterator[sqlite3.Row]:
+    """Rows a chunk at a time, the next chunk read (in aiosqlite's thread) while this one is written out.
+
+    At most two chunks are in memory; between chunks the event loop serves tenants.
+    """
+    async with conn.execute(sql, params) as cursor:
+        ahead = asyncio.ensure_future(cursor.fetchmany(CHUNK))
+        try:
+            while chunk := list(await ahead):
+                ahead = asyncio.ensure_future(cursor.fetchmany(CHUNK))
+                for row in chunk:
+                    yield row
+        finally:
+            if not ahead.done():
+                await asyncio.wait([ahead])  # let the read finish before the cursor closes
+
+
+async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIterator[Response]:
+    """Each agreed respondent with their current answers, one at a time."""
+    sql = (
+        "SELECT r.user_id, r.reference, r.source, c.started_at, c.consent_at, c.submitted_at, "
+        "a.question_id, a.choice, a.text, a.skipped, a.consultation_version " + AGREED
+        + "LEFT JOIN answers a ON a.user_id = c.user_id AND a.consultation_id = c.consultation_id "
+        "AND a.is_current = 1 ORDER BY r.reference"
+    )
+    current: Response | None = None
+    async for row in stream(conn, sql, (consultation_id,)):
+        if current is None or current.user_id != row["user_id"]:
+            if current is not None:
+                yield current
+            current = Response(row["user_id"], row["reference"], row["source"], row["started_at"],
+                               row["consent_at"], row["submitted_at"])
+        if row["question_id"] is not None:
+            current.answers[row["question_id"]] = Cell(row["choice"], row["text"], bool(row["skipped"]),
+                                                       row["consultation_version"])
+    if current is not None:
+        yield current
+
+
+async def transcripts(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIterator[tuple[Response, list[Line]]]:
+    """Each agreed respondent with every message in and out, in order; one respondent held at a time."""
+    sql = (
+        "SELECT r.user_id, r.reference, r.source, c.started_at, c.consent_at, c.submitted_at, "
+        "t.direction, t.text, t.at " + AGREED
+        + "LEFT JOIN transcript t ON t.user_id = c.user_id AND t.consultation_id = c.consultation_id "
+        "ORDER BY r.reference, t.id"
+    )
+    current: Response | None = None
+    lines: list[Line] = []
+    async for row in stream(conn, sql, (consultation_id,)):
+        if current is None or current.user_id != row["user_id"]:
+            if current is not None:
+                yield current, lines
+            current = Response(row["user_id"], row["reference"], row["source"], row["started_at"],
+                               row["consent_at"], row["submitted_at"])
+            lines = []
+        if row["direction"] is not None:
+            lines.append(Line(row["direction"], row["text"], row["at"]))
+    if current is not None:
+        yield current, lines
+
+
+async def written(
+    conn: aiosqlite.Connection, consultation_id: str, question_id: str, choice: str | None
+) -> AsyncIterator[Written]:
+    """Every non-empty text answer to one question (with this choice, for a choice question), oldest first."""
+    sql = "SELECT r.reference, a.text, c.submitted_at IS NOT NULL AS finished " + AGREED + WRITTEN + " ORDER BY a.id"
+    async for row in stream(conn, sql, (consultation_id, question_id, choice)):
+        yield Written(row["reference"], row["text"], bool(row["finished"]))
+
+
+async def written_count(conn: aiosqlite.Connection, consultation_id: str, question_id: str, choice: str | None) -> int:
+    """How many answers `written` will give, for the heading above them."""
+    sql = "SELECT count(*) " + AGREED + WRITTEN
+    rows = list(await conn.execute_fetchall(sql, (consultation_id, question_id, choice)))
+    return int(rows[0][0])
+
+
+async def agreed_by_hour(conn: aiosqlite.Connection, consultation_id: str) -> dict[str, int]:
+    """How many agreed in each UTC hour ('2020-11-10T12'): bounded by the consultation's length, not its size."""
+    rows = await conn.execute_fetchall(
+        "SELECT substr(consent_at, 1, 13) AS hour, count(*) AS n FROM conversations "
+        "WHERE consultation_id = ? AND consent_at IS NOT NULL GROUP BY hour", (consultation_id,))
+    return {str(row["hour"]): int(row["n"]) for row in rows}

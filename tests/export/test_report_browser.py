@@ -1,0 +1,71 @@
+"""report.html in headless Chromium at a phone's width: no console errors, every chart drawn with its bars,
+nothing wider than the screen; the screenshot is kept in tests/artifacts/ for a person to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.export import ExportResult
+from tests.export.browser import Page
+from tests.export.conftest import export_to
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHARTS = """Array.from(document.querySelectorAll('svg.chart')).map(svg => {
+  const bars = Array.from(svg.querySelectorAll('rect.bar'));
+  const drawn = bars.filter(bar => {
+    const box = bar.getBoundingClientRect();
+    return box.width > 0 && box.height > 0;
+  });
+  return {label: svg.getAttribute('aria-label'), bars: bars.length, drawn: drawn.length,
+          width: svg.getBoundingClientRect().width};
+})"""
+
+
+@pytest.fixture
+async def report(golden_db: Path, tmp_path: Path) -> tuple[Path, ExportResult]:
+    result = await export_to(golden_db, tmp_path, formats=("html",))
+    return tmp_path / "report.html", result
+
+
+async def test_the_report_renders_on_a_phone_with_every_chart_and_no_console_errors(
+    report: tuple[Path, ExportResult], tmp_path: Path
+) -> None:
+    path, result = report
+    async with Page(tmp_path / "profile") as page:
+        await page.open(path.as_uri())
+        charts = await page.evaluate(CHARTS)
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        sections = await page.evaluate("document.querySelectorAll('section h2').length")
+        await page.screenshot(ARTIFACTS / "report-phone.png")
+    assert page.problems == []
+    stats = result.stats
+    by_label = {chart["label"]: chart for chart in charts}
+    assert len(charts) == 4
+    sources = by_label["How people found the bot"]
+    assert (sources["bars"], sources["drawn"]) == (len(stats.sources), len(stats.sources))
+    days = by_label["Responses over time"]
+    assert days["bars"] == 27 and days["drawn"] == 2  # 4 to 30 November; people agreed on two of the days
+    q2, q4 = by_label["Question 2 of 5: Local suppliers"], by_label["Question 4 of 5: Environmental impact"]
+    assert (q2["bars"], q2["drawn"]) == (3, 2) and (q4["bars"], q4["drawn"]) == (3, 2)  # a zero is a bar of no length
+    assert all(0 < chart["width"] <= 412 for chart in charts)
+    assert overflow <= 0, "the page is wider than a phone's screen"
+    assert sections == 5
+    assert (ARTIFACTS / "report-phone.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_the_browser_check_would_catch_a_script_error_and_a_blocked_load(tmp_path: Path) -> None:
+    page_file = tmp_path / "broken.html"
+    page_file.write_text(
+        "<!DOCTYPE html><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'\">"
+        '<img src="https://example.invalid/tracker.png"><p>broken</p>'
+    )
+    script_file = tmp_path / "throws.html"
+    script_file.write_text("<!DOCTYPE html><script>console.error('deliberate'); null.boom;</script>")
+    async with Page(tmp_path / "profile") as page:
+        await page.open(page_file.as_uri())
+        await page.open(script_file.as_uri())
+    text = "\n".join(page.problems)
+    assert "Content Security Policy" in text or "Refused" in text
+    assert "console.error" in text and "uncaught" in text
