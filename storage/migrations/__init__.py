@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.migrations import m0001_initial
+from storage.migrations import m0001_initial, m0002_broadcasts
 
 NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -24,4 +24,7 @@ class Migration:
             raise ValueError(f"bad migration {self.version} {self.name!r}")
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial", m0001_initial.SQL),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial", m0001_initial.SQL),
+    Migration(2, "broadcasts", m0002_broadcasts.SQL),
+)

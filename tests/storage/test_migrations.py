@@ -13,7 +13,9 @@ from storage.connection import Writer, connect
 from storage.migrate import migrate, statements
 from storage.migrations import MIGRATIONS, Migration
 
-EXTRA = Migration(2, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n")
+CURRENT = [m.version for m in MIGRATIONS]
+NEXT = len(MIGRATIONS) + 1
+EXTRA = Migration(NEXT, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n")
 
 
 def versions(path: Path) -> list[int]:
@@ -48,7 +50,7 @@ async def test_opening_an_up_to_date_file_again_applies_nothing(url: str) -> Non
         assert await migrate(writer, path) == []
     finally:
         await writer.close()
-    assert versions(path) == [1]
+    assert versions(path) == CURRENT
 
 
 async def test_a_later_migration_is_applied_once_to_an_existing_file(url: str) -> None:
@@ -57,11 +59,11 @@ async def test_a_later_migration_is_applied_once_to_an_existing_file(url: str) -
         pass
     writer = Writer(await connect(path))
     try:
-        assert await migrate(writer, path, (*MIGRATIONS, EXTRA)) == [2]
+        assert await migrate(writer, path, (*MIGRATIONS, EXTRA)) == [NEXT]
         assert await migrate(writer, path, (*MIGRATIONS, EXTRA)) == []
     finally:
         await writer.close()
-    assert versions(path) == [1, 2]
+    assert versions(path) == [*CURRENT, NEXT]
     assert "notes" in tables(path)
 
 
@@ -69,14 +71,14 @@ async def test_a_failing_migration_leaves_the_schema_as_it_was(url: str) -> None
     path = sqlite_path(url)
     async with await Database.open(url):
         pass
-    broken = Migration(2, "broken", "CREATE TABLE half (a);\nINSERT INTO no_such_table VALUES (1);\n")
+    broken = Migration(NEXT, "broken", "CREATE TABLE half (a);\nINSERT INTO no_such_table VALUES (1);\n")
     writer = Writer(await connect(path))
     try:
         with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
             await migrate(writer, path, (*MIGRATIONS, broken))
     finally:
         await writer.close()
-    assert versions(path) == [1]
+    assert versions(path) == CURRENT
     assert "half" not in tables(path)
 
 
@@ -90,14 +92,14 @@ async def test_a_file_from_a_newer_bot_is_refused_with_both_versions_named(url: 
         await Database.open(url)
     message = str(refused.value)
     assert "version 7" in message and f"up to version {len(MIGRATIONS)}" in message
-    assert versions(path) == [1, 7]
+    assert versions(path) == [*CURRENT, 7]
 
 
 async def test_two_bots_opening_one_new_file_at_once_migrate_it_once(url: str) -> None:
     first, second = await asyncio.gather(Database.open(url), Database.open(url))
     await first.close()
     await second.close()
-    assert versions(sqlite_path(url)) == [1]
+    assert versions(sqlite_path(url)) == CURRENT
 
 
 async def test_every_connection_has_the_durability_pragmas(url: str) -> None:

@@ -1,0 +1,208 @@
+"""Delivers broadcast and reminder jobs from the database: paced, resumable after a crash, never twice to anyone.
+
+The message in flight at a crash is delivered AT MOST ONCE. Before each send its recipient is marked 'sending'
+in a committed write (claimed a tenth of a second's worth at a time). A process killed with rows at 'sending'
+leaves them there; at start-up they become 'unknown' and are NOT sent again. A tenant may miss that one message
+(staff see them counted as skipped), but nobody ever gets a broadcast or a reminder twice. The same goes for a
+send whose answer was lost on the wire (a read timeout): Telegram may have delivered it, so it is not repeated.
+A graceful stop (SIGTERM) hands claimed-but-unsent rows back, so nothing is lost then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.broadcast_progress import Progress
+from bot.pacing import Pacer, retry_seconds
+from bot.rate_limit import LOW, FairRateLimiter
+from bot.runtime import Runtime
+from conversations.buttons import RESUME
+from storage import broadcasts, recipients
+from storage.broadcasts import Job
+from storage.recipients import Claimed, Outcome
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3  # tries per recipient for 5xx, network faults and 403s other than "blocked"
+BACKOFF = (1.0, 3.0)  # seconds before the 2nd and 3rd tries (also keeps any chat under one message a second)
+CHUNK_SECONDS = 0.1  # recipients are claimed this many seconds' worth at a time: the most a kill -9 can cost
+MAX_IN_FLIGHT = 16  # sends awaiting Telegram's answer at once; tenants' replies keep the rest of the pool
+IDLE_SECONDS = 30.0
+BLOCKED = "bot was blocked by the user"
+# The request reached Telegram but the answer did not reach us: it may have been delivered, so never repeat it.
+AMBIGUOUS = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+
+
+def classify(error: TelegramError, attempts: int, now: datetime) -> tuple[str, datetime | None]:
+    """(new status, next try) for a failed send; `attempts` includes this one."""
+    if isinstance(error, Forbidden) and BLOCKED in str(error).lower():
+        return "blocked", None
+    if isinstance(error, BadRequest):  # chat not found, bad markup: trying again cannot help
+        return "failed", None
+    if isinstance(error, NetworkError) and isinstance(error.__cause__, AMBIGUOUS):
+        return "unknown", None
+    if isinstance(error, Forbidden | NetworkError) and attempts < MAX_ATTEMPTS:
+        return "pending", now + timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF)) - 1])
+    return "failed", None
+
+
+class Broadcaster:
+    """One background task: jobs in order, sends paced by one Pacer for all of them."""
+
+    def __init__(self, runtime: Runtime, bot: ExtBot[Any], clock: Callable[[], datetime] | None = None) -> None:
+        self.runtime = runtime
+        self.bot = bot
+        self.clock = clock or runtime.clock
+        rate = runtime.settings.broadcast_rate
+        self.pacer = Pacer(rate)
+        self.chunk = max(1, round(rate * CHUNK_SECONDS))
+        self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        limiter = getattr(bot, "rate_limiter", None)
+        # Broadcasts queue behind tenants' replies in the shared rate limiter.
+        self.rate_limit_args: Any = {"priority": LOW} if isinstance(limiter, FairRateLimiter) else None
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Run in the background; nothing here touches the database, so a read-only file cannot stop start-up."""
+        settings = self.runtime.settings
+        if settings.broadcast_rate >= settings.send_rate:
+            log.warning("BROADCAST_RATE (%s/s) leaves no room under TELEGRAM_SEND_RATE (%s/s) for tenants' replies; "
+                        "replies still go first, but broadcasts will be slower than asked", settings.broadcast_rate,
+                        settings.send_rate)
+        self._task = asyncio.create_task(self._run(), name="broadcaster")
+
+    async def _recover(self) -> None:
+        """Settle what a killed process left in flight: those are never sent again (at-most-once)."""
+        given_up = await recipients.give_up_in_flight(self.runtime.db)
+        if given_up:
+            log.warning("%d broadcast messages were in flight when the bot stopped; not sending them again "
+                        "(at-most-once)", given_up)
+
+    def wake(self) -> None:
+        """A new job was written."""
+        self._wake.set()
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Finish the sends in flight, hand back the rest, and stop."""
+        self._stopping.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        """Recover, then jobs oldest first, until stopped; a storage fault is logged and tried again shortly."""
+        recovered = False
+        while not self._stopping.is_set():
+            try:
+                if not recovered:
+                    await self._recover()
+                    recovered = True
+                self._wake.clear()
+                jobs = await broadcasts.unfinished(self.runtime.db)
+                if jobs:
+                    await self._deliver(jobs[0])
+                else:
+                    await self._sleep(IDLE_SECONDS, self._wake)
+            except Exception:
+                log.exception("broadcast delivery failed; trying again in 5 s")
+                await self._sleep(5.0)
+
+    async def _sleep(self, seconds: float, also: asyncio.Event | None = None) -> None:
+        """Sleep, cut short by stop (or by `also`)."""
+        waits = [asyncio.create_task(self._stopping.wait())]
+        if also is not None:
+            waits.append(asyncio.create_task(also.wait()))
+        _done, pending = await asyncio.wait(waits, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+
+    async def _deliver(self, job: Job) -> None:
+        """Claim, send and record a chunk at a time until nobody is left waiting; then report."""
+        db = self.runtime.db
+        progress = Progress(self.runtime, self.bot, job)
+        await progress.begin()
+        log.info("broadcast %s (%s, %s): sending to %d", job.id, job.kind, job.audience, job.total)
+        in_flight: list[asyncio.Task[Outcome]] = []
+        released: list[Outcome] = []
+        try:
+            while not self._stopping.is_set():
+                # The last chunk's answers and the next chunk's claim in one write: one chunk at most is 'sending'.
+                settled = list(await asyncio.gather(*in_flight))
+                batch = await recipients.claim(db, job, self.chunk, self.clock(), settle=settled)
+                in_flight = []
+                if not batch:
+                    due = await recipients.next_try(db, job.id)
+                    if due is None:
+                        break
+                    await self._sleep((due - self.clock()).total_seconds())
+                    continue
+                in_flight, released = await self._start_sends(job, batch)
+                await progress.update()
+        finally:  # also on a storage fault: what Telegram already answered is kept if the database allows
+            await recipients.record(db, job.id, list(await asyncio.gather(*in_flight)) + released)
+        if self._stopping.is_set():
+            return
+        tally = await broadcasts.finish(db, job.id, self.clock())
+        log.info("broadcast %s finished: sent %d, blocked %d, failed %d, skipped %d (unknown %d)", job.id,
+                 tally.sent, tally.blocked, tally.failed, tally.skipped_all, tally.unknown)
+        await progress.finish(tally)
+
+    async def _start_sends(self, job: Job, batch: list[Claimed]) -> tuple[list[asyncio.Task[Outcome]],
+                                                                           list[Outcome]]:
+        """Start each send at its paced moment; once stopping, hand the unstarted ones back untouched."""
+        started: list[asyncio.Task[Outcome]] = []
+        released: list[Outcome] = []
+        for claimed in batch:
+            if self._stopping.is_set() or not await self.pacer.wait(claimed.user_id, self._stopping):
+                released.append(Outcome(claimed.user_id, "pending", claimed.attempts))
+                continue
+            await self.slots.acquire()
+            started.append(asyncio.create_task(self._send(job, claimed)))
+        return started, released
+
+    async def _send(self, job: Job, claimed: Claimed) -> Outcome:
+        """One message; never raises, so one bad chat cannot stop the job."""
+        user_id, tries = claimed.user_id, claimed.attempts + 1
+        try:
+            await self.bot.send_message(chat_id=user_id, text=job.text, parse_mode=ParseMode.HTML,
+                                        reply_markup=self._markup(job), rate_limit_args=self.rate_limit_args)
+            return Outcome(user_id, "sent", tries)
+        except RetryAfter as error:  # not delivered, and not the tenant's fault: pause everything, no attempt used
+            seconds = retry_seconds(error)
+            log.warning("Telegram asked for a %.1fs pause (429); broadcast %s waits", seconds, job.id)
+            self.pacer.pause(seconds)
+            return Outcome(user_id, "pending", claimed.attempts, self.clock() + timedelta(seconds=seconds))
+        except TelegramError as error:
+            status, next_try = classify(error, tries, self.clock())
+            log.info("broadcast %s: a send failed (%s): %s", job.id, status, type(error).__name__)
+            return Outcome(user_id, status, tries, next_try)
+        except Exception:  # a bug or a closed client: we cannot know whether it went, so it is not repeated
+            log.exception("broadcast %s: unexpected failure while sending", job.id)
+            return Outcome(user_id, "unknown", tries)
+        finally:
+            self.slots.release()
+
+    def _markup(self, job: Job) -> InlineKeyboardMarkup | None:
+        """The resume button (reminders, and staff messages to those part-way through)."""
+        if not job.resume_button:
+            return None
+        label = self.runtime.say("reminder_button")
+        return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=RESUME)]])

@@ -1,0 +1,65 @@
+"""Spacing of broadcast sends: under BROADCAST_RATE overall, one a second per chat, and a shared pause on a 429."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram.error import RetryAfter
+
+# Pace 10% under the setting: the server sees our sends with network jitter, and must never count more than
+# BROADCAST_RATE in any one second.
+SAFETY = 1.1
+PER_CHAT_SECONDS = 1.0
+STOP_CHECK_SECONDS = 0.25
+
+
+class Pacer:
+    """Hands out send times one caller at a time: evenly spaced (no bursts after a stall), per chat ≥ 1 s apart."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.interval = SAFETY / rate
+        self.clock = clock
+        self.sleep = sleep
+        self.next_slot = 0.0
+        self.paused_until = 0.0
+        self.last_by_chat: dict[int, float] = {}
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 'retry after': nothing starts until then."""
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
+
+    def _ready_at(self, chat_id: int) -> float:
+        """The earliest moment this chat may get its next message."""
+        last = self.last_by_chat.get(chat_id)
+        chat_ready = last + PER_CHAT_SECONDS if last is not None else 0.0
+        return max(self.next_slot, self.paused_until, chat_ready)
+
+    async def wait(self, chat_id: int, stop: asyncio.Event | None = None) -> bool:
+        """Sleep until a send to this chat may start, then claim that slot; False if `stop` was set first."""
+        while True:
+            now = self.clock()
+            ready = self._ready_at(chat_id)
+            if ready <= now:
+                break
+            if stop is not None and stop.is_set():
+                return False
+            await self.sleep(min(ready - now, STOP_CHECK_SECONDS))  # a long 429 pause must not delay a stop
+        # Keep to the schedule after a late wake-up, but never make up more than one slot: no bursts.
+        self.next_slot = max(self.next_slot, now - self.interval) + self.interval
+        self.last_by_chat[chat_id] = now
+        if len(self.last_by_chat) > 4096:
+            self.last_by_chat = {c: t for c, t in self.last_by_chat.items() if now - t < PER_CHAT_SECONDS}
+        return True
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """Seconds Telegram asked us to wait, whether PTB gives an int or a timedelta (PTB_TIMEDELTA)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,165 @@
+"""The broadcaster against a scripted fake bot: each outcome Telegram can give, once per tenant, and stop/resume."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot import broadcaster as broadcaster_module
+from bot.broadcaster import Broadcaster
+from bot.runtime import Runtime
+from bot.settings import Settings
+from conversations.model import Consultation
+from storage import Database, broadcasts, recipients
+from storage import broadcast_drafts as drafts
+from storage.broadcast_drafts import Draft
+from storage.broadcasts import Job
+from tests.staff.population import AT, CONSULTATION, Population, populate
+
+STAFF = 900002
+
+
+@dataclass
+class Sent:
+    message_id: int
+
+
+class FakeBot:
+    """Records sends; `script[chat]` lists errors to raise (in order) before that chat's sends succeed."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.sent: list[tuple[int, str, Any]] = []
+        self.edits: list[str] = []
+        self.script: dict[int, list[Exception]] = {}
+        self.delay = delay
+
+    async def send_message(self, chat_id: int, text: str, parse_mode: Any = None, reply_markup: Any = None,
+                           rate_limit_args: Any = None) -> Sent:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        errors = self.script.get(chat_id)
+        if errors:
+            raise errors.pop(0)
+        self.sent.append((chat_id, text, reply_markup))
+        return Sent(len(self.sent))
+
+    async def edit_message_text(self, text: str, **kwargs: Any) -> None:
+        self.edits.append(text)
+
+    def to(self, chat_id: int) -> int:
+        return sum(1 for chat, _, _ in self.sent if chat == chat_id)
+
+
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(broadcaster_module, "BACKOFF", (0.05, 0.05))
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture
+def population(db_path: Path) -> Population:
+    return populate(db_path, {"part_way": 30, "finished": 10})
+
+
+def make_runtime(db: Database, consultation: Consultation, rate: float = 500) -> Runtime:
+    runtime = Runtime(settings=Settings(bot_token="1:x", broadcast_rate=rate), consultation=consultation)
+    runtime.database = db
+    return runtime
+
+
+async def staff_job(db: Database, audience: str = "started_not_finished") -> Job:
+    await drafts.save(db, Draft(STAFF, "tok", "preview", AT, audience=audience, text="Hello <b>there</b>"))
+    job = await broadcasts.create_staff_broadcast(db, CONSULTATION, STAFF, "tok", True, AT)
+    assert job is not None
+    return job
+
+
+async def run_until_done(broadcaster: Broadcaster, db: Database, timeout: float = 10) -> None:
+    await broadcaster.start()
+    broadcaster.wake()
+    async with asyncio.timeout(timeout):
+        while await broadcasts.unfinished(db):
+            await asyncio.sleep(0.02)
+    await broadcaster.stop()
+
+
+async def test_every_recipient_gets_the_message_once_with_a_resume_button_and_staff_get_a_report(
+    db: Database, consultation: Consultation, population: Population
+) -> None:
+    job = await staff_job(db)
+    bot = FakeBot()
+    await run_until_done(Broadcaster(make_runtime(db, consultation), bot), db)  # type: ignore[arg-type]
+    recipients = population.expected("started_not_finished")
+    assert Counter(chat for chat, _, _ in bot.sent if chat in recipients) == dict.fromkeys(recipients, 1)
+    markup = next(m for chat, _, m in bot.sent if chat in recipients)
+    assert markup.inline_keyboard[0][0].callback_data == "resume"
+    report = bot.sent[-1]
+    assert report[0] == STAFF and "Sent: 30" in report[1] and f"Of {job.total}" in report[1]
+
+
+async def test_each_kind_of_failure_ends_as_telegram_meant_it(
+    db: Database, db_path: Path, consultation: Consultation, population: Population
+) -> None:
+    await staff_job(db)
+    a, b, c, d, e, f = sorted(population.expected("started_not_finished"))[:6]
+    timed_out = TimedOut()
+    timed_out.__cause__ = httpx.ReadTimeout("no answer")
+    bot = FakeBot()
+    bot.script = {
+        a: [Forbidden("Forbidden: bot was blocked by the user")],
+        b: [Forbidden("Forbidden: user is deactivated")],           # once, then delivered
+        c: [NetworkError("Bad Gateway")] * 5,                         # every try: failed after MAX_ATTEMPTS
+        d: [BadRequest("Bad Request: chat not found")],               # no point trying again
+        e: [timed_out],                                               # may have arrived: never repeated
+        f: [RetryAfter(1)] * 2,                                       # paused, then delivered; no attempt used
+    }
+    await run_until_done(Broadcaster(make_runtime(db, consultation), bot), db)  # type: ignore[arg-type]
+    with sqlite3.connect(db_path) as conn:
+        status = dict(conn.execute("SELECT user_id, status FROM broadcast_recipients").fetchall())
+        attempts = dict(conn.execute("SELECT user_id, attempts FROM broadcast_recipients").fetchall())
+        blocked = {r[0] for r in conn.execute("SELECT user_id FROM respondents WHERE blocked = 1")}
+    assert [status[x] for x in (a, b, c, d, e, f)] == ["blocked", "sent", "failed", "failed", "unknown", "sent"]
+    assert attempts[c] == broadcaster_module.MAX_ATTEMPTS and attempts[f] == 1
+    assert blocked == {a}
+    assert bot.to(e) == 0 and bot.to(b) == 1 and bot.to(f) == 1
+    report = bot.sent[-1][1]
+    assert "Blocked the bot: 1" in report and "Could not be reached: 2" in report and "Skipped: 1" in report
+
+
+async def test_recipients_left_in_flight_by_a_crash_are_reported_not_resent(
+    db: Database, consultation: Consultation, population: Population
+) -> None:
+    job = await staff_job(db, "agreed")
+    in_flight = await recipients.claim(db, job, 3, AT)  # the process died right after this write
+    bot = FakeBot()
+    await run_until_done(Broadcaster(make_runtime(db, consultation), bot), db)  # type: ignore[arg-type]
+    assert all(bot.to(c.user_id) == 0 for c in in_flight)
+    assert len([chat for chat, _, _ in bot.sent if chat != STAFF]) == job.total - 3
+    assert "3 of the skipped were being sent when the bot stopped" in bot.sent[-1][1]
+
+
+async def test_a_graceful_stop_hands_back_what_it_had_not_sent_and_a_restart_finishes_the_job(
+    db: Database, consultation: Consultation, population: Population
+) -> None:
+    job = await staff_job(db, "agreed")
+    bot = FakeBot()
+    first = Broadcaster(make_runtime(db, consultation, rate=20), bot)  # type: ignore[arg-type]
+    await first.start()
+    first.wake()
+    await asyncio.sleep(0.5)
+    await first.stop()
+    sent_before = len(bot.sent)
+    assert 0 < sent_before < job.total
+    await run_until_done(Broadcaster(make_runtime(db, consultation), bot), db)  # type: ignore[arg-type]
+    recipients = [chat for chat, _, _ in bot.sent if chat != STAFF]
+    assert len(recipients) == len(set(recipients)) == job.total
+    tally = await broadcasts.tally(db, job.id)
+    assert tally.unknown == 0 and tally.sent == job.total
