@@ -11,6 +11,7 @@ import pytest
 from storage import Database
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant
+from tests.faults.conftest import assert_logs_clean
 from tests.faults.figures import record
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
@@ -60,3 +61,4 @@ def test_sigterm_during_twenty_conversations_loses_nothing(
     assert exit_code == 0
     assert took < 10
     assert lost == []
+    assert_logs_clean(bot, [f"answer given just before shutdown by {t.user_id}" for t in tenants])

@@ -21,6 +21,7 @@ import pytest
 from storage import Database
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant
+from tests.faults.conftest import assert_logs_clean
 from tests.faults.figures import record
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
@@ -90,6 +91,7 @@ def test_a_full_disk_is_never_acknowledged_and_the_bot_recovers(
     assert "said while the disk was full" not in stored
     assert "said after space was freed" in stored and "stored before the fault" in stored
     assert bot.stop() == 0
+    assert_logs_clean(bot, ["stored before the fault", "said while the disk was full", "said after space was freed"])
     record("storage_disk_full", "database disk full (tmpfs)", acknowledged_while_full=0,
            recovered_without_restart="yes", answers_lost=0)
 
@@ -113,6 +115,7 @@ def test_a_read_only_database_is_never_acknowledged_and_the_bot_recovers(
     stored = answers_of(bot.database, tenant.user_id)
     assert "said while read-only" not in stored and "said after it was writable again" in stored
     assert bot.stop() == 0
+    assert_logs_clean(bot, ["stored before the fault", "said while read-only", "said after it was writable again"])
     record("storage_read_only", "database file read-only", acknowledged_while_read_only=0,
            recovered_without_restart="yes", answers_lost=0)
 
@@ -140,6 +143,7 @@ def test_a_database_locked_by_another_process_gets_try_again_then_works(
     tenant.says("said after the lock was released", expect="added that")
     stored = answers_of(bot.database, tenant.user_id)
     assert "said while locked" not in stored and "said after the lock was released" in stored
+    assert_logs_clean(bot, ["stored before the fault", "said while locked", "said after the lock was released"])
     record("storage_locked", "database locked by another process for 7 s", seconds_until_told=round(waited, 1),
            acknowledged_while_locked=0, answers_lost=0)
 
