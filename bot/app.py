@@ -135,7 +135,11 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             log.error("error outside any update (polling or a background job): %r", error, exc_info=error)
         return
-    log.error("error while handling update %s: %r", getattr(update, "update_id", "?"), error, exc_info=error)
+    update_id = getattr(update, "update_id", "?")
+    if isinstance(error, StorageUnavailableError):  # a fault of the machine: the tenant is asked to try again
+        log.warning("update %s not stored, the database is unavailable: %s", update_id, error)
+    else:
+        log.error("error while handling update %s: %r", update_id, error, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

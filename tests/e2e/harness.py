@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from conversations.state import Answer
+from storage import Database
 from tests.botapi import BotApiServer
 from tests.botapi.model import StoredMessage
 
 PROJECT = Path(__file__).resolve().parents[2]
 TOKEN = "7000001:AAE2e_test_token_with_enough_length_x"
+CONSULTATION_ID = "connexus-procurement-2020"
+T = TypeVar("T")
 ADMIN_ID = 900001
 STAFF_ID = 900002
 
@@ -43,6 +49,8 @@ class BotProcess:
             "TELEGRAM_CHAT_SEND_RATE": "50",  # keep conversations quick; the flood tests use Telegram's 1/s
             **env,
         }
+        if "DATABASE_URL" in env:  # a test that puts the database elsewhere (a small tmpfs, say)
+            self.database = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
         self.process: subprocess.Popen[bytes] | None = None
         self.command_prefix: list[str] = []  # e.g. setpriv, to run the bot without root's file override
 
@@ -154,3 +162,25 @@ def eventually(predicate: Any, timeout: float = 10, what: str = "condition") -> 
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def read_database(bot: BotProcess, reader: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the bot's database file with the storage layer, read something, close it again."""
+
+    async def run() -> T:
+        db = await Database.open(f"sqlite:///{bot.database}")
+        try:
+            return await reader(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def current_answers(bot: BotProcess, user_id: int) -> dict[str, Answer]:
+    """A tenant's answers that count, by question id, as the bot stored them."""
+
+    async def read(db: Database) -> dict[str, Answer]:
+        return {a.question_id: a.answer for a in await db.current_answers(user_id, CONSULTATION_ID)}
+
+    return read_database(bot, read)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -11,22 +10,20 @@ import pytest
 
 from storage import Database
 from tests.botapi import BotApiServer
-from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, eventually
+from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, eventually, read_database
 
 pytestmark = pytest.mark.e2e
 
 
 def respondent_flags(bot: BotProcess, user_id: int) -> tuple[bool, bool]:
-    async def read() -> tuple[bool, bool]:
-        db = await Database.open(f"sqlite:///{bot.database}")
-        try:
-            found = await db.respondent(user_id)
-            assert found is not None
-            return found.reminders_opted_out, found.blocked
-        finally:
-            await db.close()
+    """(reminders opted out, blocked) as stored."""
 
-    return asyncio.run(read())
+    async def read(db: Database) -> tuple[bool, bool]:
+        found = await db.respondent(user_id)
+        assert found is not None
+        return found.reminders_opted_out, found.blocked
+
+    return read_database(bot, read)
 
 
 def test_the_command_menu_is_set_for_tenants_and_for_each_staff_chat(api: BotApiServer, bot: BotProcess) -> None:

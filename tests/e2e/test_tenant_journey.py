@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
 
-from storage import Database
 from tests.botapi import BotApiServer
-from tests.e2e.harness import BotProcess, Tenant
+from tests.e2e.harness import BotProcess, Tenant, current_answers
 
 pytestmark = pytest.mark.e2e
 
 
 def stored_answers(bot: BotProcess, user_id: int) -> dict[str, tuple[str | None, str | None, bool]]:
     """What the database holds for a tenant, read with the storage layer after the bot wrote it."""
-
-    async def read() -> dict[str, tuple[str | None, str | None, bool]]:
-        db = await Database.open(f"sqlite:///{bot.database}")
-        try:
-            answers = await db.current_answers(user_id, "connexus-procurement-2020")
-            return {a.question_id: (a.answer.choice, a.answer.text, a.answer.skipped) for a in answers}
-        finally:
-            await db.close()
-
-    return asyncio.run(read())
+    return {qid: (a.choice, a.text, a.skipped) for qid, a in current_answers(bot, user_id).items()}
 
 
 def test_a_tenant_takes_the_whole_consultation_from_start_to_submitted(

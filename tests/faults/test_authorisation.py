@@ -6,14 +6,13 @@ audited. A staff member's broadcast keyboard does nothing for anyone else, even 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
 
-from storage import AuditEntry, Database
+from storage import AuditEntry
 from tests.botapi import BotApiServer
-from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, eventually
+from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, eventually, read_database
 from tests.faults.conftest import assert_logs_clean
 from tests.faults.figures import record
 
@@ -28,14 +27,8 @@ EXPECTED = {  # who succeeds with each command
 
 
 def audit(bot: BotProcess) -> list[AuditEntry]:
-    async def read() -> list[AuditEntry]:
-        db = await Database.open(f"sqlite:///{bot.database}")
-        try:
-            return await db.audit_entries(500)
-        finally:
-            await db.close()
-
-    return asyncio.run(read())
+    """The bot's audit log, newest first."""
+    return read_database(bot, lambda db: db.audit_entries(500))
 
 
 def send_as(api: BotApiServer, who: str, command: str) -> int:

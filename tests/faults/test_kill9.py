@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import sqlite3
 import time
@@ -11,28 +10,18 @@ from contextlib import closing
 
 import pytest
 
-from storage import Database
 from tests.botapi import BotApiServer
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import BotProcess, current_answers
 from tests.faults.conftest import assert_logs_clean
 from tests.faults.figures import record
 from tests.faults.people import Person, run_until_done
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
-CONSULTATION = "connexus-procurement-2020"
 
 
-async def stored_texts(bot: BotProcess, user_ids: list[int]) -> dict[int, str]:
+def stored_texts(bot: BotProcess, user_ids: list[int]) -> dict[int, str]:
     """Every stored answer text per tenant, joined, to look acknowledged answers up in."""
-    db = await Database.open(f"sqlite:///{bot.database}")
-    try:
-        found = {}
-        for uid in user_ids:
-            answers = await db.current_answers(uid, CONSULTATION)
-            found[uid] = "\n".join(a.answer.text or "" for a in answers)
-        return found
-    finally:
-        await db.close()
+    return {uid: "\n".join(a.text or "" for a in current_answers(bot, uid).values()) for uid in user_ids}
 
 
 def test_every_acknowledged_answer_survives_five_kill_9s_under_load(
@@ -54,7 +43,7 @@ def test_every_acknowledged_answer_survives_five_kill_9s_under_load(
     elapsed = run_until_done(people, timeout=240, during=kill_at_random_points)
     bot = running["bot"]
     finished = sum(p.done for p in people)
-    stored = asyncio.run(stored_texts(bot, [p.user_id for p in people]))
+    stored = stored_texts(bot, [p.user_id for p in people])
     acknowledged = sum(len(p.acknowledged) for p in people)
     lost = [(p.user_id, text) for p in people for text in p.acknowledged if text not in stored[p.user_id]]
     assert bot.stop() == 0

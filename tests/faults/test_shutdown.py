@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
 import pytest
 
-from storage import Database
+from conversations.state import Answer
 from tests.botapi import BotApiServer
-from tests.e2e.harness import BotProcess, Tenant
+from tests.e2e.harness import BotProcess, Tenant, current_answers
 from tests.faults.conftest import assert_logs_clean
 from tests.faults.figures import record
 
@@ -18,19 +17,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 
 
 def stored_q1(bot: BotProcess, user_ids: list[int]) -> dict[int, str]:
-    async def read() -> dict[int, str]:
-        db = await Database.open(f"sqlite:///{bot.database}")
-        try:
-            found = {}
-            for uid in user_ids:
-                answers = {a.question_id: a.answer.text for a in await db.current_answers(
-                    uid, "connexus-procurement-2020")}
-                found[uid] = answers.get("q1_general") or ""
-            return found
-        finally:
-            await db.close()
-
-    return asyncio.run(read())
+    """Each tenant's stored answer to question 1."""
+    return {uid: (current_answers(bot, uid).get("q1_general") or Answer()).text or "" for uid in user_ids}
 
 
 def test_sigterm_during_twenty_conversations_loses_nothing(
