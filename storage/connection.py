@@ -24,13 +24,26 @@ PRAGMAS: tuple[tuple[str, str], ...] = (
 )
 
 
+async def _pragma(conn: aiosqlite.Connection, name: str, value: str) -> None:
+    """Set a pragma; switching a new file to WAL while another process does the same can report "locked"
+    without waiting on the busy handler, so that one is tried again for a while."""
+    for attempt in range(100):
+        try:
+            await conn.execute(f"PRAGMA {name} = {value}")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error).lower() or attempt == 99:
+                raise
+            await asyncio.sleep(0.05)
+
+
 async def connect(path: Path) -> aiosqlite.Connection:
     """A connection in autocommit mode (we issue BEGIN ourselves) with every pragma applied and checked."""
     conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         conn.row_factory = sqlite3.Row
         for name, value in PRAGMAS:
-            await conn.execute(f"PRAGMA {name} = {value}")
+            await _pragma(conn, name, value)
         rows = list(await conn.execute_fetchall("PRAGMA journal_mode"))
         if str(rows[0][0]).lower() != "wal":
             raise RuntimeError(

@@ -24,7 +24,7 @@ PLAN: tuple[tuple[str, str], ...] = (
     ("was not saved", "{last}"),
     ("couldn't save that", "{last}"),
 )
-DONE = "Your answers have been sent"
+DONE = ("Your answers have been sent", "You have already sent your answers")
 
 
 @dataclass
@@ -77,7 +77,7 @@ class Person:
             if self.sends_since_reply == 1 and self.last_sent.startswith("q") and acked:
                 self.acknowledged.add(self.last_sent)
             self.sends_since_reply = 0
-            if any(DONE in t for t in new_texts):
+            if any(done in t for t in new_texts for done in DONE):
                 self.done = True
                 return
             self._respond(new_texts[-1])
