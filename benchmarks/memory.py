@@ -77,7 +77,7 @@ async def memory(base: Path, batch: int = 500, budget: float = 80.0, concurrency
             sum((x - mean_x) ** 2 for x in xs) or 1)
         projected = growth_mb + slope * (TARGET_TENANTS - measured_n) / 1024
         how = (f"measured up to {measured_n:,} tenants in the time budget, then projected to {TARGET_TENANTS:,} "
-               f"at {slope * 1024 / 1000:.2f} KiB a tenant (slope over the batches)")
+               f"at {slope:.2f} KiB a tenant (slope over the batches)")
     section.note(f"- RSS idle {idle / 1024:.1f} MB; after each batch of {batch:,} tenants: "
                  + ", ".join(f"{n:,} → {rss / 1024:.1f} MB" for n, rss in points[1:]))
     section.note(f"- {measured_n:,} tenants part-way in {elapsed:.0f} s ({3 * measured_n / elapsed:.0f} steps/s, "
