@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -27,6 +26,7 @@ from bot.broadcast_progress import Progress
 from bot.pacing import Pacer, retry_seconds
 from bot.rate_limit import LOW, FairRateLimiter
 from bot.runtime import Runtime
+from bot.transport import answer_may_be_lost
 from conversations.buttons import RESUME
 from storage import broadcasts, recipients
 from storage.broadcasts import Job
@@ -39,8 +39,6 @@ CHUNK_SECONDS = 0.1  # recipients are claimed this many seconds' worth at a time
 MAX_IN_FLIGHT = 16  # sends awaiting Telegram's answer at once; tenants' replies keep the rest of the pool
 IDLE_SECONDS = 30.0
 BLOCKED = "bot was blocked by the user"
-# The request reached Telegram but the answer did not reach us: it may have been delivered, so never repeat it.
-AMBIGUOUS = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 
 
 def classify(error: TelegramError, attempts: int, now: datetime) -> tuple[str, datetime | None]:
@@ -49,7 +47,7 @@ def classify(error: TelegramError, attempts: int, now: datetime) -> tuple[str, d
         return "blocked", None
     if isinstance(error, BadRequest):  # chat not found, bad markup: trying again cannot help
         return "failed", None
-    if isinstance(error, NetworkError) and isinstance(error.__cause__, AMBIGUOUS):
+    if answer_may_be_lost(error):  # it reached Telegram but the answer did not reach us: never repeat it
         return "unknown", None
     if isinstance(error, Forbidden | NetworkError) and attempts < MAX_ATTEMPTS:
         return "pending", now + timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF)) - 1])

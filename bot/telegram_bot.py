@@ -8,10 +8,10 @@ from typing import Any
 
 from telegram import Chat, Update
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.rate_limit import FairRateLimiter
 from bot.settings import Settings
+from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ def make_bot(settings: Settings) -> TolerantBot:
     return TolerantBot(
         token=settings.bot_token,
         base_url=settings.api_base_url,
-        request=HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15,
-                             pool_timeout=10),
-        get_updates_request=HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40),
+        request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15,
+                               pool_timeout=10),
+        get_updates_request=AiohttpRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40),
         rate_limiter=FairRateLimiter(overall_rate=settings.send_rate, chat_rate=settings.chat_send_rate),
     )

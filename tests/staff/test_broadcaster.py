@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -111,7 +111,7 @@ async def test_each_kind_of_failure_ends_as_telegram_meant_it(
     await staff_job(db)
     a, b, c, d, e, f = sorted(population.expected("started_not_finished"))[:6]
     timed_out = TimedOut()
-    timed_out.__cause__ = httpx.ReadTimeout("no answer")
+    timed_out.__cause__ = aiohttp.SocketTimeoutError("no answer")
     bot = FakeBot()
     bot.script = {
         a: [Forbidden("Forbidden: bot was blocked by the user")],
