@@ -21,13 +21,27 @@ class TokenBucket:
 
     def __init__(self, rate: float, capacity: float) -> None:
         self.rate = rate
+        self.ceiling = rate
         self.capacity = capacity
         self.tokens = capacity
         self.stamp = time.monotonic()
 
+    def slow_down(self) -> None:
+        """Telegram said we were too fast: halve the rate and start empty, then win it back gradually.
+
+        Without this every sender waiting out a 429 fires the moment the pause ends, and the burst earns the next
+        429: a storm that feeds itself. Halving per 429 (to an eighth at most) and adding back a thirtieth of the
+        setting each second finds the rate Telegram accepts, as TCP does.
+        """
+        self.rate = max(self.ceiling / 8, self.rate / 2)
+        self.tokens = min(self.tokens, 0.0)
+
     def wait_time(self, now: float) -> float:
         """Seconds until a token is free (0 if one is free now)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        elapsed = now - self.stamp
+        if self.rate < self.ceiling:
+            self.rate = min(self.ceiling, self.rate + elapsed * self.ceiling / 30)
+        self.tokens = min(self.capacity if self.rate >= self.ceiling else 1.0, self.tokens + elapsed * self.rate)
         self.stamp = now
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
@@ -118,8 +132,11 @@ class FairRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     raise
                 seconds = error.retry_after if isinstance(error.retry_after, int | float) else (
                     error.retry_after.total_seconds())
-                log.warning("Telegram asked us to wait %.1fs (429); pausing all sends", seconds)
-                self.paused_until = max(self.paused_until, time.monotonic() + float(seconds))
+                log.warning("Telegram asked us to wait %.1fs (429); pausing all sends, then going slower", seconds)
+                now = time.monotonic()
+                if limited and now >= self.paused_until:  # one storm halves the rate once, however many it hit
+                    self.overall.slow_down()
+                self.paused_until = max(self.paused_until, now + float(seconds))
                 if not limited:  # not paced by _acquire (e.g. answerCallbackQuery): wait out the pause here
                     await asyncio.sleep(max(0.0, self.paused_until - time.monotonic()))
         raise AssertionError("unreachable")
