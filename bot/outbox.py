@@ -89,17 +89,26 @@ class Outbox:
                 del self.chats[chat_id]
 
     async def _send(self, chat_id: int, items: list[Outgoing]) -> None:
-        """Tidy keyboards, then send; give up on a chat that blocked us, retry network faults."""
+        """Tidy keyboards while sending; give up on a chat that blocked us, retry network faults.
+
+        Removing old buttons and sending the new messages touch different messages, so they go side by side: the
+        tenant's reply arrives one round trip sooner. Which buttons to remove is decided now, before any send.
+        """
         replies = merge(items) if len(items) > 1 else list(items[0].replies)
         user_id = next((i.user_id for i in items if i.user_id is not None), None)
+        stale: list[int | None] = [i.clear_message_id for i in items]
+        if any(i.clear_latest_keyboard for i in items):
+            stale.append(self.keyboards.take_latest(chat_id))
+        clearing = asyncio.gather(*(self._retrying(partial(self.keyboards.clear, self.bot, chat_id, message_id))
+                                    for message_id in stale if message_id is not None))
         try:
-            for item in items:
-                if item.clear_message_id is not None:
-                    await self._retrying(partial(self.keyboards.clear, self.bot, chat_id, item.clear_message_id))
-            if any(i.clear_latest_keyboard for i in items):
-                await self._retrying(partial(self.keyboards.clear, self.bot, chat_id))
-            for reply in replies:
-                await self._retrying(partial(send_replies, self.bot, chat_id, [reply], self.keyboards))
+            try:
+                for reply in replies:
+                    await self._retrying(partial(send_replies, self.bot, chat_id, [reply], self.keyboards))
+            except BaseException:
+                clearing.cancel()
+                raise
+            await clearing
         except Forbidden:
             log.info("a tenant has blocked the bot; their replies are dropped and they are marked unreachable")
             if self.on_blocked is not None and user_id is not None:

@@ -30,15 +30,16 @@ class KeyboardTracker:
     def __init__(self) -> None:
         self._latest: dict[int, int] = {}
 
-    async def clear(self, bot: Bot, chat_id: int, message_id: int | None = None) -> None:
-        """Remove the buttons from a message (the chat's newest keyboard by default)."""
-        target = message_id if message_id is not None else self._latest.pop(chat_id, None)
-        if target is None:
-            return
-        if self._latest.get(chat_id) == target:
+    def take_latest(self, chat_id: int) -> int | None:
+        """The chat's newest message with buttons, forgotten: its buttons are about to be removed."""
+        return self._latest.pop(chat_id, None)
+
+    async def clear(self, bot: Bot, chat_id: int, message_id: int) -> None:
+        """Remove the buttons from a message."""
+        if self._latest.get(chat_id) == message_id:
             del self._latest[chat_id]
         try:
-            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=target, reply_markup=None)
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
         except BadRequest as error:  # already gone or unchanged: the chat is tidy either way
             log.debug("could not remove old buttons: %s", error)
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.outbox import Outgoing, merge
+from bot.outbox import Outbox, Outgoing, merge
 from bot.rate_limit import LOW, FairRateLimiter
+from bot.sending import KeyboardTracker
 from conversations.replies import Button, Reply
 
 
@@ -102,3 +103,40 @@ async def test_after_a_429_sends_resume_slower_instead_of_earning_the_next_one(
     assert len(accepted) == 60, "every message went in the end"
     assert refused <= 7, f"{refused} refusals: the pauses ended in bursts"
 
+
+class SlowEditsBot:
+    """Sends answer at once; removing buttons takes a slow round trip."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, int, float]] = []
+        self.next_id = 100
+
+    async def send_message(self, chat_id: int, text: str, **_: Any) -> Any:
+        await asyncio.sleep(0.01)
+        self.next_id += 1
+        self.log.append(("sent", self.next_id, time.monotonic()))
+        return type("Sent", (), {"message_id": self.next_id})()
+
+    async def edit_message_reply_markup(self, chat_id: int, message_id: int, reply_markup: Any) -> None:
+        await asyncio.sleep(0.3)
+        self.log.append(("cleared", message_id, time.monotonic()))
+
+
+async def test_the_next_question_does_not_wait_for_the_old_buttons_to_go() -> None:
+    bot = SlowEditsBot()
+    keyboards = KeyboardTracker()
+    outbox = Outbox(bot, keyboards)  # type: ignore[arg-type]
+    question = Reply("Question 1 of 5", ((Button("opt:q1:yes", "Yes"),),))
+    outbox.put(7, Outgoing((question,)))
+    await outbox.close(timeout=5)
+    started = time.monotonic()
+    outbox.put(7, Outgoing((Reply("Thanks"), Reply("Question 2 of 5", ((Button("opt:q2:yes", "Yes"),),))),
+                          clear_latest_keyboard=True))
+    await outbox.close(timeout=5)
+    events = [(kind, message_id) for kind, message_id, _ in bot.log]
+    assert events == [("sent", 101), ("sent", 102), ("sent", 103), ("cleared", 101)]
+    second_question_at = bot.log[2][2]
+    assert second_question_at - started < 0.2, "the reply went out while the old buttons were being removed"
+    outbox.put(7, Outgoing((Reply("Thanks again"),), clear_latest_keyboard=True))
+    await outbox.close(timeout=5)
+    assert bot.log[-1][:2] == ("cleared", 103), "the newest question's buttons go next, not the old ones again"
