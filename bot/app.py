@@ -42,10 +42,11 @@ ADMIN_COMMANDS: tuple[str, ...] = ("export",)
 def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
     """Builder, handlers and lifecycle hooks; nothing happens until the Application is started."""
     settings = runtime.settings
+    updates = PerTenantUpdateProcessor()
     application = (
         ApplicationBuilder()
-        .bot(make_bot(settings))
-        .concurrent_updates(PerTenantUpdateProcessor())
+        .bot(make_bot(settings, busy=updates.busy))
+        .concurrent_updates(updates)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -9,6 +9,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+BUSY_UPDATES = 8  # in hand at once: from here on, one getUpdates per update would cost more than it saves
+
 
 def tenant_key(update: object) -> int | None:
     """The user an update belongs to (None for updates with no user, e.g. channel posts)."""
@@ -25,15 +27,22 @@ class PerTenantUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int | None, tuple[asyncio.Lock, int]] = {}
+        self.in_hand = 0
+
+    def busy(self) -> bool:
+        """Enough updates in hand that the next poll can wait a moment and bring a batch (see TolerantBot)."""
+        return self.in_hand >= BUSY_UPDATES
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = tenant_key(update)
+        self.in_hand += 1
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
                 await coroutine
         finally:
+            self.in_hand -= 1
             lock, users = self._locks[key]
             if users <= 1:
                 del self._locks[key]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Chat, Update
@@ -14,6 +16,7 @@ from bot.settings import Settings
 from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
+BATCH_WAIT_SECONDS = 0.02  # a busy bot's next poll waits this long, so it brings a batch instead of one update
 
 
 class TolerantBot(ExtBot[dict[str, Any]]):
@@ -25,7 +28,15 @@ class TolerantBot(ExtBot[dict[str, Any]]):
     (logged by id only: its content may be a tenant's words).
     """
 
+    def __init__(self, *args: Any, busy: Callable[[], bool] = lambda: False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._busy = busy
+
     async def _post(self, endpoint: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if endpoint == "getUpdates" and self._busy():
+            # Under load each poll would otherwise return the single update that arrived since the last one:
+            # a call (and its CPU) per update. An idle bot polls at once, so a lone tenant never waits for this.
+            await asyncio.sleep(BATCH_WAIT_SECONDS)
         result = await super()._post(endpoint, data, *args, **kwargs)
         if endpoint == "getUpdates" and isinstance(result, list):
             return [self._readable(item) for item in result
@@ -79,9 +90,10 @@ def unusable(update: Update) -> str | None:
     return None
 
 
-def make_bot(settings: Settings) -> TolerantBot:
+def make_bot(settings: Settings, busy: Callable[[], bool] = lambda: False) -> TolerantBot:
     """The bot with its HTTP pools, timeouts and rate limiter, pointed at TELEGRAM_API_BASE_URL."""
     return TolerantBot(
+        busy=busy,
         token=settings.bot_token,
         base_url=settings.api_base_url,
         request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15,
