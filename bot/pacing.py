@@ -5,24 +5,29 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram.error import RetryAfter
 
-# Pace 10% under the setting: the server sees our sends with network jitter, and must never count more than
-# BROADCAST_RATE in any one second.
-SAFETY = 1.1
+# Telegram must never count more than BROADCAST_RATE sends in any one second, and it sees our sends up to JITTER
+# later or earlier than we made them: so no window of 1 s + JITTER may hold more than the rate. Sends are spaced
+# evenly; after a late wake-up (a busy event loop) the pacer makes up at most CATCH_UP of lost time, and the window
+# itself is checked, so making up never breaks the limit.
+JITTER_SECONDS = 0.02
+CATCH_UP_SECONDS = 0.05
 PER_CHAT_SECONDS = 1.0
 STOP_CHECK_SECONDS = 0.25
 
 
 class Pacer:
-    """Hands out send times one caller at a time: evenly spaced (no bursts after a stall), per chat ≥ 1 s apart."""
+    """Hands out send times one at a time: evenly spaced (a stall is made up only in part), per chat ≥ 1 s apart."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.interval = SAFETY / rate
+        self.interval = (1 + JITTER_SECONDS) / rate  # 98% of the rate, sustained
+        self.recent: deque[float] = deque(maxlen=max(1, int(rate)))  # the last `rate` send times
         self.clock = clock
         self.sleep = sleep
         self.next_slot = 0.0
@@ -37,7 +42,9 @@ class Pacer:
         """The earliest moment this chat may get its next message."""
         last = self.last_by_chat.get(chat_id)
         chat_ready = last + PER_CHAT_SECONDS if last is not None else 0.0
-        return max(self.next_slot, self.paused_until, chat_ready)
+        full = len(self.recent) == self.recent.maxlen
+        window_ready = self.recent[0] + 1 + JITTER_SECONDS if full else 0.0
+        return max(self.next_slot, self.paused_until, chat_ready, window_ready)
 
     async def wait(self, chat_id: int, stop: asyncio.Event | None = None) -> bool:
         """Sleep until a send to this chat may start, then claim that slot; False if `stop` was set first."""
@@ -49,8 +56,9 @@ class Pacer:
             if stop is not None and stop.is_set():
                 return False
             await self.sleep(min(ready - now, STOP_CHECK_SECONDS))  # a long 429 pause must not delay a stop
-        # Keep to the schedule after a late wake-up, but never make up more than one slot: no bursts.
-        self.next_slot = max(self.next_slot, now - self.interval) + self.interval
+        # Keep to the schedule after a late wake-up, but make up at most CATCH_UP_SECONDS of it: no bursts.
+        self.next_slot = max(self.next_slot, now - CATCH_UP_SECONDS) + self.interval
+        self.recent.append(now)
         self.last_by_chat[chat_id] = now
         if len(self.last_by_chat) > 4096:
             self.last_by_chat = {c: t for c, t in self.last_by_chat.items() if now - t < PER_CHAT_SECONDS}
