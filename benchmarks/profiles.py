@@ -137,7 +137,7 @@ async def _export_phases(database: Path) -> list[str]:
     conn = await db.open_reader()
     try:
         started = time.monotonic()
-        await read_stats(conn, survey)
+        await read_stats(conn, survey, figures=False)
         stats_s = time.monotonic() - started
         started = time.monotonic()
         count = 0
@@ -145,14 +145,14 @@ async def _export_phases(database: Path) -> list[str]:
             count += 1
         rows_s = time.monotonic() - started
         started = time.monotonic()
-        await write_csv(database.with_suffix(".csv"), survey, rows.responses(conn, survey.id), False)
+        await write_csv(database.with_suffix(".csv"), conn, survey, False)
         csv_s = time.monotonic() - started
     finally:
         await conn.close()
         await db.close()
     return [f"- export phases, wall time: importing openpyxl {float(importing.stdout):.2f} s (not needed for csv); "
-            f"read_stats (the totals the command prints) {stats_s:.2f} s; reading {count:,} respondents with their "
-            f"answers {rows_s:.2f} s; reading them and writing responses.csv {csv_s:.2f} s"]
+            f"read_stats (the head counts the command prints) {stats_s:.2f} s; reading {count:,} respondents with "
+            f"their answers the general way (xlsx) {rows_s:.2f} s; reading and writing responses.csv {csv_s:.2f} s"]
 
 
 async def _export(base: Path, respondents: int) -> tuple[list[tuple[str, float]], float, list[str]]:

@@ -60,8 +60,13 @@ class ConsultationStats:
         return self.started - self.agreed
 
 
-async def read_stats(conn: aiosqlite.Connection, consultation: Consultation) -> ConsultationStats:
-    """All the counts in a few aggregate queries (no row is brought into Python per respondent)."""
+async def read_stats(conn: aiosqlite.Connection, consultation: Consultation, figures: bool = True
+                     ) -> ConsultationStats:
+    """All the counts in a few aggregate queries (no row is brought into Python per respondent).
+
+    Without `figures` only the head counts are read (no per-question totals or sources): a CSV export needs
+    nothing else, and the totals are a pass over every answer.
+    """
     cid = consultation.id
     rows = list(await conn.execute_fetchall(
         "SELECT count(*) AS started, count(consent_at) AS agreed, "
@@ -72,7 +77,8 @@ async def read_stats(conn: aiosqlite.Connection, consultation: Consultation) -> 
     return ConsultationStats(
         started=int(head["started"]), agreed=int(head["agreed"]), finished=int(head["finished"]),
         declined=int(head["declined"]), erased=await _erased(conn),
-        questions=await _questions(conn, consultation), sources=await _sources(conn, cid),
+        questions=await _questions(conn, consultation) if figures else (),
+        sources=await _sources(conn, cid) if figures else (),
     )
 
 

@@ -17,9 +17,7 @@ from conversations.model import Consultation
 from storage.database import Database
 from storage.export import rows
 from storage.export.csv_writer import write_csv
-from storage.export.report import write_report
 from storage.export.transcripts import write_transcripts
-from storage.export.xlsx_writer import write_xlsx
 from storage.stats import ConsultationStats, read_stats, reminders_sent
 
 FORMATS: dict[str, str] = {
@@ -28,6 +26,7 @@ FORMATS: dict[str, str] = {
     "jsonl": "transcripts.zip",
     "html": "report.html",
 }
+NEED_FIGURES = {"xlsx", "html"}  # the files with per-question totals; the others need only the head counts
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ async def _write(db: Database, consultation: Consultation, folder: Path, formats
     written: list[ExportFile] = []
     try:
         async with rows.snapshot(conn):
-            counted = await read_stats(conn, consultation)
+            counted = await read_stats(conn, consultation, figures=bool(NEED_FIGURES & set(formats)))
             stats = replace(counted, reminders_sent=await reminders_sent(db, consultation.id))
             for name in formats:
                 final = folder / FORMATS[name]
@@ -73,14 +72,18 @@ async def _write(db: Database, consultation: Consultation, folder: Path, formats
                 partial.touch(mode=0o600)  # personal data: owner-only from the first byte (writers keep the mode)
                 try:
                     if name == "csv":
-                        await write_csv(partial, consultation, rows.responses(conn, consultation.id), identities)
+                        await write_csv(partial, conn, consultation, identities)
                     elif name == "xlsx":
+                        from storage.export.xlsx_writer import write_xlsx  # openpyxl: loaded only when asked for
+
                         await write_xlsx(partial, consultation, stats, rows.responses(conn, consultation.id),
                                          identities, now)
                     elif name == "jsonl":
                         await write_transcripts(partial, consultation, rows.transcripts(conn, consultation.id),
                                                 identities, now)
                     else:
+                        from storage.export.report import write_report
+
                         await write_report(partial, conn, consultation, stats, now)
                     os.chmod(partial, 0o600)  # in case a writer replaced the file rather than filling it
                     os.replace(partial, final)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,16 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
+def neutralised_sql(column: str) -> str:
+    """neutralise() as an SQL expression, so SQLite can make a column safe while it reads it (NULL stays NULL).
+
+    SQLite's text functions stop at a NUL, so a leading NUL is found by looking at the first byte instead.
+    """
+    codes = ", ".join(str(ord(trigger)) for trigger in FORMULA_TRIGGERS if trigger != "\0")
+    return (f"CASE WHEN unicode({column}) IN ({codes}) OR substr(CAST({column} AS BLOB), 1, 1) = x'00' "
+            f"THEN '''' || {column} ELSE {column} END")
+
+
 def xlsx_text(value: str) -> str:
     """Neutralised, and with characters XML cannot carry replaced by U+FFFD so the cell is still written."""
     return XML_ILLEGAL.sub("\ufffd", neutralise(value))
@@ -34,7 +44,24 @@ def local(stored: str | None, zone: ZoneInfo) -> datetime | None:
 
 
 @lru_cache(maxsize=4096)
+def _offset_all_hour(hour: str, zone: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset throughout this UTC hour ('2020-11-10T12'), or None if it changes within it."""
+    start = datetime.fromisoformat(f"{hour}:00:00+00:00")
+    first, last = start.astimezone(zone).utcoffset(), (start + timedelta(seconds=3599)).astimezone(zone).utcoffset()
+    return first if first == last else None
+
+
+@lru_cache(maxsize=4096)  # a step's transcript lines share one time: convert it once
 def local_text(stored: str | None, zone: ZoneInfo) -> str:
-    """'2020-11-10 12:00:00' in the consultation's zone, or '' when there is no such time."""
-    moment = local(stored, zone)
-    return "" if moment is None else moment.isoformat(sep=" ")
+    """'2020-11-10 12:00:00' in the consultation's zone, or '' when there is no such time.
+
+    A CSV of 100,000 respondents has 300,000 distinct times: converting each through the zone was a fifth of the
+    export's time, so the offset is worked out once per hour and added (the exact way when it changes that hour).
+    """
+    if stored is None:
+        return ""
+    offset = _offset_all_hour(stored[:13], zone) if len(stored) == 32 and stored.endswith("+00:00") else None
+    if offset is None:
+        moment = local(stored, zone)
+        return "" if moment is None else moment.isoformat(sep=" ")
+    return (datetime.fromisoformat(stored[:19]) + offset).isoformat(sep=" ")

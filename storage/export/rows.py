@@ -12,8 +12,11 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiosqlite
+
+from storage.export.cells import neutralised_sql
 
 CHUNK = 500
 
@@ -91,7 +94,16 @@ async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...
 
     At most two chunks are in memory; between chunks the event loop serves tenants.
     """
+    async for row in _chunks(conn, sql, params, plain=False):
+        yield row
+
+
+async def _chunks(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...], plain: bool
+                  ) -> AsyncIterator[Any]:
+    """stream(), as sqlite3.Row or (`plain`) as bare tuples: a third of the cost at 100,000 respondents."""
     async with conn.execute(sql, params) as cursor:
+        if plain:
+            cursor.row_factory = None
         ahead = asyncio.ensure_future(cursor.fetchmany(CHUNK))
         try:
             while chunk := list(await ahead):
@@ -103,6 +115,39 @@ async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...
                 await asyncio.wait([ahead])  # let the read finish before the cursor closes
 
 
+# One respondent for responses.csv: (user_id, reference, source, started_at, agreed_at, finished_at) as stored,
+# then per question (status, choice id, text, version), text already made safe for spreadsheets.
+Flat = tuple[Any, ...]
+MAX_FLAT_QUESTIONS = 60  # one join per question; SQLite allows 64 tables in a query
+
+
+def _flat_sql(question_count: int) -> str:
+    """One row per respondent: each question's current answer found through its unique index, columns laid out
+    and neutralised by SQLite (no Python loop over 500,000 answers)."""
+    columns, joins = [], []
+    for index in range(question_count):
+        a = f"a{index}"
+        columns += [f"CASE WHEN coalesce({a}.choice, '') != '' OR coalesce({a}.text, '') != '' THEN 'answered' "
+                    f"WHEN {a}.skipped THEN 'skipped' END", f"{a}.choice", neutralised_sql(f"{a}.text"),
+                    neutralised_sql(f"{a}.consultation_version")]
+        joins.append(f"LEFT JOIN answers {a} ON {a}.user_id = c.user_id AND {a}.consultation_id = c.consultation_id "
+                     f"AND {a}.question_id = ?{index + 2} AND {a}.is_current = 1 ")
+    return (
+        f"SELECT r.user_id, {neutralised_sql('r.reference')}, {neutralised_sql('r.source')}, c.started_at, "
+        f"c.consent_at, c.submitted_at, {', '.join(columns)} "
+        + AGREED.replace("c.consultation_id = ?", "c.consultation_id = ?1") + "".join(joins) + "ORDER BY r.reference"
+    )
+
+
+async def flat_responses(conn: aiosqlite.Connection, consultation_id: str, question_ids: tuple[str, ...]
+                         ) -> AsyncIterator[Flat]:
+    """Each agreed respondent as one flat row (see Flat), in reference order: the CSV's fast path."""
+    if len(question_ids) > MAX_FLAT_QUESTIONS:
+        raise ValueError(f"flat_responses handles up to {MAX_FLAT_QUESTIONS} questions")
+    async for row in _chunks(conn, _flat_sql(len(question_ids)), (consultation_id, *question_ids), plain=True):
+        yield row
+
+
 async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIterator[Response]:
     """Each agreed respondent with their current answers, one at a time."""
     sql = (
@@ -112,15 +157,13 @@ async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIt
         "AND a.is_current = 1 ORDER BY r.reference"
     )
     current: Response | None = None
-    async for row in stream(conn, sql, (consultation_id,)):
-        if current is None or current.user_id != row["user_id"]:
+    async for row in _chunks(conn, sql, (consultation_id,), plain=True):
+        if current is None or current.user_id != row[0]:
             if current is not None:
                 yield current
-            current = Response(row["user_id"], row["reference"], row["source"], row["started_at"],
-                               row["consent_at"], row["submitted_at"])
-        if row["question_id"] is not None:
-            current.answers[row["question_id"]] = Cell(row["choice"], row["text"], bool(row["skipped"]),
-                                                       row["consultation_version"])
+            current = Response(*row[:6])
+        if row[6] is not None:
+            current.answers[row[6]] = Cell(row[7], row[8], bool(row[9]), row[10])
     if current is not None:
         yield current
 
