@@ -11,11 +11,13 @@ from datetime import timedelta
 
 from telegram.error import RetryAfter
 
-# Telegram must never count more than BROADCAST_RATE sends in any one second, and it sees our sends up to JITTER
-# later or earlier than we made them: so no window of 1 s + JITTER may hold more than the rate. Sends are spaced
-# evenly; after a late wake-up (a busy event loop) the pacer makes up at most CATCH_UP of lost time, and the window
-# itself is checked, so making up never breaks the limit.
+# Telegram must never count more than BROADCAST_RATE sends in any one second, and it sees our sends up to a jitter
+# later or earlier than we made them (two sends' spacing, kept between JITTER and MAX_JITTER: a loaded machine delays
+# some sends more than others): so no window of 1 s + jitter may hold more than the rate. Sends are spaced evenly;
+# after a late wake-up (a busy event loop) the pacer makes up at most CATCH_UP of lost time, and the window itself
+# is checked, so making up never breaks the limit.
 JITTER_SECONDS = 0.02
+MAX_JITTER_SECONDS = 0.1
 CATCH_UP_SECONDS = 0.05
 PER_CHAT_SECONDS = 1.0
 STOP_CHECK_SECONDS = 0.25
@@ -26,7 +28,8 @@ class Pacer:
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.interval = (1 + JITTER_SECONDS) / rate  # 98% of the rate, sustained
+        self.window = 1 + min(MAX_JITTER_SECONDS, max(JITTER_SECONDS, 2 / rate))
+        self.interval = self.window / rate  # 98% of the rate sustained at 100/s and over; 91% at 20/s
         self.recent: deque[float] = deque(maxlen=max(1, int(rate)))  # the last `rate` send times
         self.clock = clock
         self.sleep = sleep
@@ -43,7 +46,7 @@ class Pacer:
         last = self.last_by_chat.get(chat_id)
         chat_ready = last + PER_CHAT_SECONDS if last is not None else 0.0
         full = len(self.recent) == self.recent.maxlen
-        window_ready = self.recent[0] + 1 + JITTER_SECONDS if full else 0.0
+        window_ready = self.recent[0] + self.window if full else 0.0
         return max(self.next_slot, self.paused_until, chat_ready, window_ready)
 
     async def wait(self, chat_id: int, stop: asyncio.Event | None = None) -> bool:

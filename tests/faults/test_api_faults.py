@@ -138,14 +138,22 @@ def test_connection_refused_for_a_few_seconds_mid_consultation_then_every_tenant
         proxy.stop()
 
 
+ON_THE_WIRE = 0.05
+
+
 def retried_too_soon(requests: list[RecordedRequest], key: Callable[[RecordedRequest], object]) -> list[str]:
-    """Each 429 says 'retry after N s': the next request of the same kind (same key) must come no sooner."""
+    """Each 429 says 'retry after N s': the next request of the same kind (same key) must come no sooner.
+
+    A request that arrives within ON_THE_WIRE of the refusal was sent before the bot could have read it (the old
+    buttons are removed while the next message is sent): that is not a retry.
+    """
     early = []
     for index, refused in enumerate(requests):
         if refused.status != 429:
             continue
         wait = float((refused.response or {}).get("parameters", {}).get("retry_after", 0))
-        following = next((r for r in requests[index + 1:] if key(r) == key(refused)), None)
+        following = next((r for r in requests[index + 1:]
+                          if key(r) == key(refused) and r.time - refused.time > ON_THE_WIRE), None)
         if following is not None and following.time - refused.time < wait:
             early.append(f"{refused.method} {key(refused)}: again after {following.time - refused.time:.3f}s < {wait}s")
     return early
