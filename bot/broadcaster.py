@@ -194,10 +194,13 @@ class Broadcaster:
         """Start each send at its paced moment; once stopping, hand the unstarted ones back untouched."""
         started: list[asyncio.Task[Outcome]] = []
         for claimed in batch:
+            # A free slot first, then the paced moment: waiting for a slot after the pacer would let sends bunch up
+            # behind a slow answer and leave together, more than BROADCAST_RATE in a second.
+            await self.slots.acquire()
             if self._stopping.is_set() or not await self.pacer.wait(claimed.user_id, self._stopping):
+                self.slots.release()
                 unsaved.append(Outcome(claimed.user_id, "pending", claimed.attempts))
                 continue
-            await self.slots.acquire()
             started.append(asyncio.create_task(self._send(job, claimed)))
         return started
 

@@ -11,14 +11,13 @@ from datetime import timedelta
 
 from telegram.error import RetryAfter
 
-# Telegram must never count more than BROADCAST_RATE sends in any one second, and it sees our sends up to a jitter
-# later or earlier than we made them (two sends' spacing, kept between JITTER and MAX_JITTER: a loaded machine delays
-# some sends more than others): so no window of 1 s + jitter may hold more than the rate. Sends are spaced evenly;
-# after a late wake-up (a busy event loop) the pacer makes up at most CATCH_UP of lost time, and the window itself
-# is checked, so making up never breaks the limit.
+# Telegram must never count more than BROADCAST_RATE sends in any one second, and it sees our sends a little later
+# or earlier than we made them (a loaded machine delays some more than others). So sends are spaced evenly with a
+# margin (the jitter: two sends' spacing, kept between JITTER and MAX_JITTER), a late wake-up is made up by at most
+# CATCH_UP, and no window of 1 s + half the jitter may hold more than the rate: making up never breaks the limit.
 JITTER_SECONDS = 0.02
 MAX_JITTER_SECONDS = 0.1
-CATCH_UP_SECONDS = 0.05
+CATCH_UP_SECONDS = 0.02
 PER_CHAT_SECONDS = 1.0
 STOP_CHECK_SECONDS = 0.25
 
@@ -28,8 +27,11 @@ class Pacer:
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.window = 1 + min(MAX_JITTER_SECONDS, max(JITTER_SECONDS, 2 / rate))
-        self.interval = self.window / rate  # 98% of the rate sustained at 100/s and over; 91% at 20/s
+        jitter = min(MAX_JITTER_SECONDS, max(JITTER_SECONDS, 2 / rate))
+        self.interval = (1 + jitter) / rate  # 98% of the rate sustained at 100/s and over; 91% at 20/s
+        # The window is checked with half the margin: even spacing never reaches it, so it only cuts short a
+        # catch-up burst (a window that always binds makes every burst come back one window later, for ever).
+        self.window = 1 + jitter / 2
         self.recent: deque[float] = deque(maxlen=max(1, int(rate)))  # the last `rate` send times
         self.clock = clock
         self.sleep = sleep
