@@ -1,4 +1,4 @@
-"""The Bot object: python-telegram-bot's ExtBot, made tolerant of updates it cannot read."""
+"""The Bot object: python-telegram-bot's ExtBot, made tolerant of updates it cannot read and of outages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from telegram import Chat, Update
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import ExtBot
 
 from bot.rate_limit import FairRateLimiter
@@ -17,6 +18,7 @@ from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 BATCH_WAIT_SECONDS = 0.02  # a busy bot's next poll waits this long, so it brings a batch instead of one update
+POLL_RETRY_SECONDS = (0.5, 1, 2, 3, 5)  # between polls while Telegram cannot be reached; then every 5 s
 
 
 class TolerantBot(ExtBot[dict[str, Any]]):
@@ -31,16 +33,44 @@ class TolerantBot(ExtBot[dict[str, Any]]):
     def __init__(self, *args: Any, busy: Callable[[], bool] = lambda: False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._busy = busy
+        self._poll_failures = 0
 
     async def _post(self, endpoint: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
-        if endpoint == "getUpdates" and self._busy():
+        if endpoint != "getUpdates":
+            return await super()._post(endpoint, data, *args, **kwargs)
+        if self._busy():
             # Under load each poll would otherwise return the single update that arrived since the last one:
             # a call (and its CPU) per update. An idle bot polls at once, so a lone tenant never waits for this.
             await asyncio.sleep(BATCH_WAIT_SECONDS)
-        result = await super()._post(endpoint, data, *args, **kwargs)
-        if endpoint == "getUpdates" and isinstance(result, list):
+        result = await self._poll(data, *args, **kwargs)
+        if isinstance(result, list):
             return [self._readable(item) for item in result
                     if isinstance(item, dict) and isinstance(item.get("update_id"), int)]
+        return result
+
+    async def _poll(self, data: Any, *args: Any, **kwargs: Any) -> Any:
+        """getUpdates; while Telegram cannot be reached, wait here (at most 5 s, cut short by a stop).
+
+        python-telegram-bot waits between failed polls too, but its wait grows to 30 s and a stop does not cut
+        it short, so a restart during an outage took half a minute. Waiting here, inside the poll a stop cancels,
+        then reporting a timeout makes it poll again at once, without a wait of its own.
+        """
+        try:
+            result = await super()._post("getUpdates", data, *args, **kwargs)
+        except (BadRequest, TimedOut):
+            raise  # a refused request, or a long poll that timed out: python-telegram-bot's to handle
+        except NetworkError as error:
+            if not isinstance(data, dict) or not data.get("timeout"):
+                raise  # the last, short poll of a shutdown: nothing to wait for
+            self._poll_failures += 1
+            if self._poll_failures == 1 or self._poll_failures % 12 == 0:
+                log.warning("Telegram could not be reached while polling (%s); trying again every few seconds",
+                            error)
+            await asyncio.sleep(POLL_RETRY_SECONDS[min(self._poll_failures, len(POLL_RETRY_SECONDS)) - 1])
+            raise TimedOut("Telegram could not be reached") from error
+        if self._poll_failures:
+            log.warning("Telegram can be reached again after %d failed polls", self._poll_failures)
+            self._poll_failures = 0
         return result
 
     def _readable(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from conversations.state import Answer
 from tests.botapi import BotApiServer
-from tests.e2e.harness import BotProcess, Tenant, current_answers
+from tests.e2e.harness import BotProcess, Tenant, current_answers, eventually
 from tests.faults.conftest import assert_logs_clean
 from tests.faults.figures import record
 
@@ -50,3 +50,24 @@ def test_sigterm_during_twenty_conversations_loses_nothing(
     assert took < 10
     assert lost == []
     assert_logs_clean(bot, [f"answer given just before shutdown by {t.user_id}" for t in tenants])
+
+
+def test_sigterm_after_a_long_api_outage_still_exits_within_ten_seconds(
+    api: BotApiServer, bot_factory: Callable[..., BotProcess]
+) -> None:
+    """python-telegram-bot waits longer after each failed poll (up to 30 s) and does not cut the wait short on
+    a stop; the bot's own retry must, or a restart during an outage takes half a minute."""
+    bot = bot_factory().start()
+    tenant = Tenant(api, 6200001)
+    tenant.says("/start", expect="Is it OK")
+    api.set_down(True)
+    eventually(lambda: "could not be reached" in bot.log(), 20, "the first failed poll")
+    time.sleep(36)  # python-telegram-bot's own back-off would now be in a 17 s wait
+    started = time.monotonic()
+    exit_code = bot.stop()
+    took = time.monotonic() - started
+    api.set_down(False)
+    record("shutdown_outage", "SIGTERM after 36 s of Bot API outage", seconds_to_exit=round(took, 1),
+           exit_code=exit_code)
+    assert exit_code == 0
+    assert took < 10, f"took {took:.1f} s to exit"
