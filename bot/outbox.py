@@ -1,9 +1,10 @@
 """Replies leave through one ordered queue per chat, after the step is committed.
 
 The tenant's lock is released as soon as a step is stored, so a slow network or Telegram's per-chat limit
-never holds up the next step. Each chat's queue is drained in order by one task; when a backlog builds up
-(a tenant sending many messages at once), queued replies are merged into as few messages as possible, so
-the tenant still reads everything, in order, without waiting a second per acknowledgement.
+never holds up the next step. Each chat's queue is drained in order by one task, and what it sends is merged
+into as few messages as possible: one step's replies (a thank-you, a topic's aim, the next question) arrive as
+one message, a round trip instead of three on a poor signal; and when a backlog builds up (a tenant sending
+many messages at once) the tenant still reads everything, in order, without waiting a second per acknowledgement.
 Network faults and 5xx answers are retried with back-off: an acknowledged answer is already stored, so
 sending its reply again is always safe (at worst the tenant sees a reply twice).
 """
@@ -44,15 +45,15 @@ class _Chat:
 
 
 def merge(items: list[Outgoing]) -> list[Reply]:
-    """A backlog as few messages as possible: texts joined in order, buttons only where still live."""
+    """Replies as few messages as possible: texts joined in order, buttons only where still live."""
     merged: list[Reply] = []
     for item in items:
         if item.clear_latest_keyboard and merged and merged[-1].buttons:
             merged[-1] = Reply(merged[-1].text)  # superseded before it was ever sent
-        for reply in item.replies:
+        for index, reply in enumerate(item.replies):
             last = merged[-1] if merged else None
             if last is not None and not last.buttons and len(last.text) + len(reply.text) + 2 <= 4096:
-                if last.text.endswith(reply.text) and not reply.buttons:
+                if index == 0 and last.text.endswith(reply.text) and not reply.buttons:
                     continue  # "Thanks, I've added that." fifty times reads as once
                 merged[-1] = Reply(f"{last.text}\n\n{reply.text}", reply.buttons)
             else:
@@ -94,7 +95,7 @@ class Outbox:
         Removing old buttons and sending the new messages touch different messages, so they go side by side: the
         tenant's reply arrives one round trip sooner. Which buttons to remove is decided now, before any send.
         """
-        replies = merge(items) if len(items) > 1 else list(items[0].replies)
+        replies = merge(items)
         user_id = next((i.user_id for i in items if i.user_id is not None), None)
         stale: list[int | None] = [i.clear_message_id for i in items]
         if any(i.clear_latest_keyboard for i in items):

@@ -134,9 +134,22 @@ async def test_the_next_question_does_not_wait_for_the_old_buttons_to_go() -> No
                           clear_latest_keyboard=True))
     await outbox.close(timeout=5)
     events = [(kind, message_id) for kind, message_id, _ in bot.log]
-    assert events == [("sent", 101), ("sent", 102), ("sent", 103), ("cleared", 101)]
-    second_question_at = bot.log[2][2]
+    assert events == [("sent", 101), ("sent", 102), ("cleared", 101)], "thanks and the next question: one message"
+    second_question_at = bot.log[1][2]
     assert second_question_at - started < 0.2, "the reply went out while the old buttons were being removed"
     outbox.put(7, Outgoing((Reply("Thanks again"),), clear_latest_keyboard=True))
     await outbox.close(timeout=5)
-    assert bot.log[-1][:2] == ("cleared", 103), "the newest question's buttons go next, not the old ones again"
+    assert bot.log[-1][:2] == ("cleared", 102), "the newest question's buttons go next, not the old ones again"
+
+
+def test_one_steps_replies_arrive_as_one_message_with_the_questions_buttons() -> None:
+    buttons = ((Button("opt:q2:agree", "Agree"),),)
+    step = Outgoing((Reply("Thanks, I've got that."), Reply("<b>Aim</b>: local suppliers"),
+                     Reply("Question 2 of 5", buttons)))
+    assert merge([step]) == [Reply("Thanks, I've got that.\n\n<b>Aim</b>: local suppliers\n\nQuestion 2 of 5", buttons)]
+
+
+def test_a_reply_too_long_to_join_stays_a_message_of_its_own() -> None:
+    long_text = "x" * 4090
+    step = Outgoing((Reply(long_text), Reply("Question 3 of 5")))
+    assert [len(r.text) for r in merge([step])] == [4090, len("Question 3 of 5")]
