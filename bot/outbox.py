@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.sending import KeyboardTracker, send_replies
+from bot.telegram_bot import TolerantBot
 from conversations.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def merge(items: list[Outgoing]) -> list[Reply]:
 class Outbox:
     """One ordered queue and one sender task per chat."""
 
-    def __init__(self, bot: Bot, keyboards: KeyboardTracker,
+    def __init__(self, bot: TolerantBot, keyboards: KeyboardTracker,
                  on_blocked: Callable[[int], Awaitable[None]] | None = None) -> None:
         self.bot = bot
         self.keyboards = keyboards

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from conversations.markup import split_message
 from conversations.replies import Reply
+
+if TYPE_CHECKING:
+    from bot.telegram_bot import TolerantBot
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +37,12 @@ class KeyboardTracker:
         """The chat's newest message with buttons, forgotten: its buttons are about to be removed."""
         return self._latest.pop(chat_id, None)
 
-    async def clear(self, bot: Bot, chat_id: int, message_id: int) -> None:
+    async def clear(self, bot: TolerantBot, chat_id: int, message_id: int) -> None:
         """Remove the buttons from a message."""
         if self._latest.get(chat_id) == message_id:
             del self._latest[chat_id]
         try:
-            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+            await bot.remove_buttons(chat_id, message_id)
         except BadRequest as error:  # already gone or unchanged: the chat is tidy either way
             log.debug("could not remove old buttons: %s", error)
 
@@ -48,14 +51,13 @@ class KeyboardTracker:
         self._latest[chat_id] = message_id
 
 
-async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply], tracker: KeyboardTracker) -> None:
+async def send_replies(bot: TolerantBot, chat_id: int, replies: Sequence[Reply], tracker: KeyboardTracker) -> None:
     """Send each reply in order, split under Telegram's limit; errors propagate to the caller."""
     for reply in replies:
         pieces = split_message(reply.text)
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None
-            message = await bot.send_message(chat_id=chat_id, text=piece, parse_mode=ParseMode.HTML,
-                                             reply_markup=markup)
+            message_id = await bot.send_html(chat_id, piece, markup)
             if markup is not None:
-                tracker.remember(chat_id, message.message_id)
+                tracker.remember(chat_id, message_id)
 

@@ -8,7 +8,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Chat, Update
+from telegram import Chat, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import ExtBot
 
@@ -72,6 +73,23 @@ class TolerantBot(ExtBot[dict[str, Any]]):
             log.warning("Telegram can be reached again after %d failed polls", self._poll_failures)
             self._poll_failures = 0
         return result
+
+    async def send_html(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
+        """sendMessage in HTML, returning only the new message's id.
+
+        send_message builds a whole Message from Telegram's answer; with removing buttons below, that parsing was
+        a quarter of the bot's CPU under load (benchmarks/analysis.md), for the one number the bot keeps. The
+        call is the same one, through the same rate limiter, and fails with the same errors.
+        """
+        data: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
+        if markup is not None:
+            data["reply_markup"] = markup
+        result = await self._post("sendMessage", data)
+        return int(result["message_id"])
+
+    async def remove_buttons(self, chat_id: int, message_id: int) -> None:
+        """editMessageReplyMarkup without a markup (Telegram removes the buttons); the answer is not parsed."""
+        await self._post("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
 
     def _readable(self, item: dict[str, Any]) -> dict[str, Any]:
         """The update if python-telegram-bot can parse it and the handlers can use it, else an empty update."""

@@ -111,13 +111,13 @@ class SlowEditsBot:
         self.log: list[tuple[str, int, float]] = []
         self.next_id = 100
 
-    async def send_message(self, chat_id: int, text: str, **_: Any) -> Any:
+    async def send_html(self, chat_id: int, text: str, markup: Any = None) -> int:
         await asyncio.sleep(0.01)
         self.next_id += 1
         self.log.append(("sent", self.next_id, time.monotonic()))
-        return type("Sent", (), {"message_id": self.next_id})()
+        return self.next_id
 
-    async def edit_message_reply_markup(self, chat_id: int, message_id: int, reply_markup: Any) -> None:
+    async def remove_buttons(self, chat_id: int, message_id: int) -> None:
         await asyncio.sleep(0.3)
         self.log.append(("cleared", message_id, time.monotonic()))
 

@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import NetworkError, TimedOut
 
 from bot.broadcaster import classify
+from bot.telegram_bot import TolerantBot
 from bot.transport import AiohttpRequest, answer_may_be_lost
 from tests.botapi import DEFAULT_TOKEN, BotApiServer
 
@@ -112,3 +113,16 @@ async def test_every_connection_in_use_waits_its_turn_and_then_gives_up_without_
         await first
     assert not answer_may_be_lost(caught.value), "it never left: a broadcast may send it again"
     assert [m.text for m in server.sent_messages(USER)] == ["first"]
+
+
+async def test_the_lean_send_and_button_removal_reach_telegram_as_the_full_calls_would(server: BotApiServer) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Agree", callback_data="opt:q2:agree")]])
+    bot = TolerantBot(DEFAULT_TOKEN, base_url=server.base_url, request=AiohttpRequest(connection_pool_size=4))
+    async with bot:
+        message_id = await bot.send_html(USER, "Question <b>2</b> of 5", markup)
+        (stored,) = server.sent_messages(USER)
+        assert (stored.message_id, stored.text) == (message_id, "Question 2 of 5")
+        assert stored.reply_markup is not None
+        await bot.remove_buttons(USER, message_id)
+    (stored,) = server.sent_messages(USER)
+    assert not stored.reply_markup
