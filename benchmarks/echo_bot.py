@@ -15,6 +15,8 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
+from bot.transport import AiohttpRequest
+
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say the text back."""
@@ -31,14 +33,20 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build() -> Application:  # type: ignore[type-arg]
-    """Same pools and concurrency as bot/telegram_bot.py and bot/app.py; no rate limiter, no storage."""
+    """Same pools and concurrency as bot/telegram_bot.py and bot/app.py; no rate limiter, no storage.
+
+    PTB's own transport (httpx) unless ECHO_TRANSPORT=aiohttp asks for the one the consultation bot uses.
+    """
+    request: type[HTTPXRequest] | type[AiohttpRequest] = HTTPXRequest
+    if os.environ.get("ECHO_TRANSPORT") == "aiohttp":
+        request = AiohttpRequest
     application = (
         ApplicationBuilder()
         .token(os.environ["BOT_TOKEN"])
         .base_url(os.environ["TELEGRAM_API_BASE_URL"])
-        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15,
-                              pool_timeout=10))
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40))
+        .request(request(connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15,
+                         pool_timeout=10))
+        .get_updates_request(request(connection_pool_size=2, connect_timeout=10, read_timeout=40))
         .concurrent_updates(256)
         .build()
     )
