@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import sqlite3
 import time
 from contextlib import closing
@@ -95,6 +96,11 @@ async def _deliver(workdir: Path, recipients: int, rate: float, limit: float, bl
         cpu0, started = own_cpu_seconds(), time.monotonic()
         await bot.start()
         bot0 = bot.cpu_seconds()
+        # The server stamps each send when it reads it. Its own garbage collection (20,000 recorded requests) paused
+        # it for ~60 ms at a time, and the sends queued meanwhile were stamped together: the busiest second read 514
+        # of 500 with it, 500 without, for the same bot. The instrument must not distort what it measures.
+        gc.freeze()
+        gc.disable()
         try:
             while time.monotonic() - started < limit:
                 await asyncio.sleep(0.5)
@@ -104,6 +110,8 @@ async def _deliver(workdir: Path, recipients: int, rate: float, limit: float, bl
             result.seconds = time.monotonic() - started
             result.bot_cpu, result.driver_cpu = bot.cpu_seconds() - bot0, own_cpu_seconds() - cpu0
         finally:
+            gc.enable()
+            gc.unfreeze()
             await bot.stop_async()
         sends = [r for r in server.requests("sendMessage") if r.params.get("chat_id") in users]
     result.too_many = sum(1 for r in sends if r.status == 429)
@@ -132,8 +140,10 @@ async def broadcast(base: Path, recipients: int = 20_000, rate: float = 500.0, f
         f"(configured {rate:.0f}); bot CPU {100 * ratio(clean.bot_cpu, clean.seconds):.0f}% of a core, "
         f"server {100 * ratio(clean.driver_cpu, clean.seconds):.0f}%; recipient rows: {clean.statuses}")
     achieved = ratio(clean.achieved, rate)
-    section.rows.append(Row("broadcast rate", f"{achieved:.2f}", "≥ 0.95", achieved >= 0.95,
-                            f"{recipients:,} recipients at BROADCAST_RATE={rate:.0f}: achieved ÷ configured."))
+    busiest = clean.busiest_second()
+    section.rows.append(Row("broadcast rate", f"{achieved:.2f}", "≥ 0.95", achieved >= 0.95 and busiest <= rate,
+                            f"{recipients:,} recipients at BROADCAST_RATE={rate:.0f}: achieved ÷ configured; "
+                            f"busiest second {busiest} (must not exceed {rate:.0f})."))
     blocked_every = 20
     faulty = await _deliver(base / "faulty", faulty_recipients, rate, limit, blocked_every=blocked_every,
                             flood_percent=1.0)

@@ -28,18 +28,17 @@ RATE = 100  # samples a second
 
 # First match wins, tested against the whole stack of a sample.
 CONVERSATION = (
-    ("failed `import sniffio` in httpcore, on every request", ("current_async_library (httpcore",)),
-    ("getUpdates: one HTTP call per update, and parsing", ("get_updates", "Updater._start_polling")),
-    ("editMessageReplyMarkup: removing the previous buttons", ("edit_message_reply_markup",)),
+    ("getUpdates: checking each update is readable (TolerantBot._readable)", ("_readable",)),
+    ("getUpdates: the call and python-telegram-bot's parsing", ("get_updates", "Updater._start_polling")),
+    ("removing the previous buttons", ("remove_buttons", "edit_message_reply_markup")),
     ("answerCallbackQuery", ("answer_callback_query",)),
-    ("sendMessage", ("send_message",)),
+    ("sendMessage", ("send_html", "send_message")),
     ("engine step + storage (load, step, commit)", ("tenant_step", "aiosqlite")),
     ("rest of the update handling", ("process_update",)),
     ("event loop and the rest", ("",)),
 )
 BROADCAST = (
-    ("failed `import sniffio` in httpcore, on every request", ("current_async_library (httpcore",)),
-    ("sendMessage: HTTP client (httpx/httpcore)", ("httpx", "httpcore")),
+    ("sendMessage: HTTP client (aiohttp)", ("aiohttp",)),
     ("sendMessage: PTB request building and parsing", ("send_message",)),
     ("storage: claim/record chunks, progress tallies", ("recipients", "broadcasts", "aiosqlite", "Progress")),
     ("pacer and rate limiter", ("Pacer", "FairRateLimiter")),
@@ -49,9 +48,8 @@ BROADCAST = (
 EXPORT = (
     ("imports (openpyxl etc., even for --only csv)", ("_find_and_load",)),
     ("consultation totals (read_stats)", ("read_stats", "_questions", "_sources")),
-    ("CSV cells: text(), neutralise(), local times", ("text (storage/export/csv_writer", "neutralise", "local (",
-                                                      "Table.row", "Table.answer")),
-    ("rows: Response/Cell objects from each row", ("responses (storage/export/rows", "stream (")),
+    ("CSV cells: labels, local times", ("CsvRows", "local_text", "neutralise")),
+    ("rows from SQLite", ("flat_responses", "stream (")),
     ("csv.writer and file writes", ("write_csv",)),
     ("handing chunks between aiosqlite's thread and the loop", ("aiosqlite",)),
     ("event loop and the rest", ("",)),

@@ -23,10 +23,11 @@ def neutralise(value: str) -> str:
 def neutralised_sql(column: str) -> str:
     """neutralise() as an SQL expression, so SQLite can make a column safe while it reads it (NULL stays NULL).
 
-    SQLite's text functions stop at a NUL, so a leading NUL is found by looking at the first byte instead.
+    SQLite's unicode() stops at a NUL and says NULL, as it does for '': a text it says NULL for that is not ''
+    starts with a NUL (only then is the second test made, so the common case costs one call).
     """
     codes = ", ".join(str(ord(trigger)) for trigger in FORMULA_TRIGGERS if trigger != "\0")
-    return (f"CASE WHEN unicode({column}) IN ({codes}) OR substr(CAST({column} AS BLOB), 1, 1) = x'00' "
+    return (f"CASE WHEN unicode({column}) IN ({codes}) OR (unicode({column}) IS NULL AND {column} != '') "
             f"THEN '''' || {column} ELSE {column} END")
 
 

@@ -8,7 +8,6 @@ unique index on respondents.reference gives without sorting.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -89,18 +88,13 @@ async def snapshot(conn: aiosqlite.Connection) -> AsyncIterator[None]:
         await conn.execute("ROLLBACK")  # nothing was written: ending the read is all this does
 
 
-async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> AsyncIterator[sqlite3.Row]:
+async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...], plain: bool = False
+                 ) -> AsyncIterator[Any]:
     """Rows a chunk at a time, the next chunk read (in aiosqlite's thread) while this one is written out.
 
-    At most two chunks are in memory; between chunks the event loop serves tenants.
+    At most two chunks are in memory; between chunks the event loop serves tenants. Rows are sqlite3.Row, or
+    bare tuples when `plain` (a third of the cost at 100,000 respondents).
     """
-    async for row in _chunks(conn, sql, params, plain=False):
-        yield row
-
-
-async def _chunks(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...], plain: bool
-                  ) -> AsyncIterator[Any]:
-    """stream(), as sqlite3.Row or (`plain`) as bare tuples: a third of the cost at 100,000 respondents."""
     async with conn.execute(sql, params) as cursor:
         if plain:
             cursor.row_factory = None
@@ -144,7 +138,7 @@ async def flat_responses(conn: aiosqlite.Connection, consultation_id: str, quest
     """Each agreed respondent as one flat row (see Flat), in reference order: the CSV's fast path."""
     if len(question_ids) > MAX_FLAT_QUESTIONS:
         raise ValueError(f"flat_responses handles up to {MAX_FLAT_QUESTIONS} questions")
-    async for row in _chunks(conn, _flat_sql(len(question_ids)), (consultation_id, *question_ids), plain=True):
+    async for row in stream(conn, _flat_sql(len(question_ids)), (consultation_id, *question_ids), plain=True):
         yield row
 
 
@@ -157,7 +151,7 @@ async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIt
         "AND a.is_current = 1 ORDER BY r.reference"
     )
     current: Response | None = None
-    async for row in _chunks(conn, sql, (consultation_id,), plain=True):
+    async for row in stream(conn, sql, (consultation_id,), plain=True):
         if current is None or current.user_id != row[0]:
             if current is not None:
                 yield current
