@@ -48,7 +48,7 @@ BROADCAST = (
 EXPORT = (
     ("imports (openpyxl etc., even for --only csv)", ("_find_and_load",)),
     ("consultation totals (read_stats)", ("read_stats", "_questions", "_sources")),
-    ("CSV cells: labels, local times", ("CsvRows", "local_text", "neutralise")),
+    ("CSV lines: local times and joining", ("CsvLines", "local_text")),
     ("rows from SQLite", ("flat_responses", "stream (")),
     ("csv.writer and file writes", ("write_csv",)),
     ("handing chunks between aiosqlite's thread and the loop", ("aiosqlite",)),

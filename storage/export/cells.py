@@ -31,6 +31,19 @@ def neutralised_sql(column: str) -> str:
             f"THEN '''' || {column} ELSE {column} END")
 
 
+def csv_field_sql(column: str) -> str:
+    """A text column as one CSV field, neutralised, exactly as csv.writer's excel dialect writes it: NULL as
+    nothing, and in double quotes (inner quotes doubled) when it holds a comma, a quote or a line break.
+
+    Neutralising adds a leading quote, which never changes whether a field needs quoting, so that is decided on
+    the column itself and the neutralising expression appears only twice.
+    """
+    safe = neutralised_sql(column)
+    special = " OR ".join(f"instr({column}, {char})" for char in ("','", "'\"'", "char(10)", "char(13)"))
+    return (f"CASE WHEN {column} IS NULL THEN '' WHEN {special} "
+            f"THEN '\"' || replace({safe}, '\"', '\"\"') || '\"' ELSE {safe} END")
+
+
 def xlsx_text(value: str) -> str:
     """Neutralised, and with characters XML cannot carry replaced by U+FFFD so the cell is still written."""
     return XML_ILLEGAL.sub("\ufffd", neutralise(value))

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.export.cells import neutralised_sql
+from storage.export.cells import csv_field_sql
 
 CHUNK = 500
 
@@ -88,8 +88,8 @@ async def snapshot(conn: aiosqlite.Connection) -> AsyncIterator[None]:
         await conn.execute("ROLLBACK")  # nothing was written: ending the read is all this does
 
 
-async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...], plain: bool = False
-                 ) -> AsyncIterator[Any]:
+async def chunks(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...], plain: bool = False
+                 ) -> AsyncIterator[list[Any]]:
     """Rows a chunk at a time, the next chunk read (in aiosqlite's thread) while this one is written out.
 
     At most two chunks are in memory; between chunks the event loop serves tenants. Rows are sqlite3.Row, or
@@ -102,44 +102,66 @@ async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...
         try:
             while chunk := list(await ahead):
                 ahead = asyncio.ensure_future(cursor.fetchmany(CHUNK))
-                for row in chunk:
-                    yield row
+                # Let the new task hand its read to aiosqlite's thread now: a task only starts when the loop next
+                # runs, and the caller writes this chunk without awaiting, so the read would otherwise wait for it.
+                await asyncio.sleep(0)
+                yield chunk
         finally:
             if not ahead.done():
                 await asyncio.wait([ahead])  # let the read finish before the cursor closes
 
 
-# One respondent for responses.csv: (user_id, reference, source, started_at, agreed_at, finished_at) as stored,
-# then per question (status, choice id, text, version), text already made safe for spreadsheets.
+async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...], plain: bool = False
+                 ) -> AsyncIterator[Any]:
+    """chunks(), a row at a time."""
+    async for chunk in chunks(conn, sql, params, plain):
+        for row in chunk:
+            yield row
+
+
+# One respondent for responses.csv: (user_id, reference, source, started_at, agreed_at, finished_at, answers).
+# reference and source are CSV fields already; answers is the four CSV fields of every question, joined by commas.
 Flat = tuple[Any, ...]
 MAX_FLAT_QUESTIONS = 60  # one join per question; SQLite allows 64 tables in a query
 
 
-def _flat_sql(question_count: int) -> str:
-    """One row per respondent: each question's current answer found through its unique index, columns laid out
-    and neutralised by SQLite (no Python loop over 500,000 answers)."""
-    columns, joins = [], []
+def _flat_sql(question_count: int, labels: list[dict[str, str]]) -> str:
+    """One row per respondent with its answers already written as CSV by SQLite (no Python loop over 500,000
+    answers, no csv.writer over 2,000,000 cells); each question's current answer is found through its unique index.
+
+    `labels[i]` maps question i's choice ids to their labels, already written as CSV fields (neutralised and
+    quoted where needed); they are bound as parameters after the consultation and question ids, in order.
+    """
+    columns, joins, bound = [], [], question_count + 2
     for index in range(question_count):
         a = f"a{index}"
-        columns += [f"CASE WHEN coalesce({a}.choice, '') != '' OR coalesce({a}.text, '') != '' THEN 'answered' "
-                    f"WHEN {a}.skipped THEN 'skipped' END", f"{a}.choice", neutralised_sql(f"{a}.text"),
-                    neutralised_sql(f"{a}.consultation_version")]
+        cases = " ".join(f"WHEN ?{bound + 2 * n} THEN ?{bound + 2 * n + 1}" for n in range(len(labels[index])))
+        bound += 2 * len(labels[index])
+        status = (f"CASE WHEN coalesce({a}.choice, '') != '' OR coalesce({a}.text, '') != '' THEN 'answered' "
+                  f"WHEN {a}.skipped THEN 'skipped' ELSE '' END")
+        unlabelled = csv_field_sql(a + ".choice")  # a choice id the consultation no longer has
+        labelled = f"CASE {a}.choice {cases} ELSE {unlabelled} END" if cases else unlabelled
+        chosen = f"CASE WHEN coalesce({a}.choice, '') = '' THEN '' ELSE {labelled} END"
+        columns.append(f"CASE WHEN {a}.user_id IS NULL THEN ',,,' ELSE {status} || ',' || {chosen} || ',' || "
+                       f"{csv_field_sql(a + '.text')} || ',' || {csv_field_sql(a + '.consultation_version')} END")
         joins.append(f"LEFT JOIN answers {a} ON {a}.user_id = c.user_id AND {a}.consultation_id = c.consultation_id "
                      f"AND {a}.question_id = ?{index + 2} AND {a}.is_current = 1 ")
-    return (
-        f"SELECT r.user_id, {neutralised_sql('r.reference')}, {neutralised_sql('r.source')}, c.started_at, "
-        f"c.consent_at, c.submitted_at, {', '.join(columns)} "
-        + AGREED.replace("c.consultation_id = ?", "c.consultation_id = ?1") + "".join(joins) + "ORDER BY r.reference"
-    )
+    answers = " || ',' || ".join(columns) if columns else "''"
+    return (f"SELECT r.user_id, {csv_field_sql('r.reference')}, {csv_field_sql('r.source')}, c.started_at, "
+            f"c.consent_at, c.submitted_at, {answers} "
+            + AGREED.replace("c.consultation_id = ?", "c.consultation_id = ?1") + "".join(joins)
+            + "ORDER BY r.reference")
 
 
-async def flat_responses(conn: aiosqlite.Connection, consultation_id: str, question_ids: tuple[str, ...]
-                         ) -> AsyncIterator[Flat]:
-    """Each agreed respondent as one flat row (see Flat), in reference order: the CSV's fast path."""
+async def flat_responses(conn: aiosqlite.Connection, consultation_id: str, question_ids: tuple[str, ...],
+                         labels: list[dict[str, str]]) -> AsyncIterator[list[Flat]]:
+    """Agreed respondents as flat rows (see Flat), in reference order, a chunk at a time: the CSV's fast path."""
     if len(question_ids) > MAX_FLAT_QUESTIONS:
         raise ValueError(f"flat_responses handles up to {MAX_FLAT_QUESTIONS} questions")
-    async for row in stream(conn, _flat_sql(len(question_ids)), (consultation_id, *question_ids), plain=True):
-        yield row
+    pairs = [value for mapping in labels for item in mapping.items() for value in item]
+    sql = _flat_sql(len(question_ids), labels)
+    async for chunk in chunks(conn, sql, (consultation_id, *question_ids, *pairs), plain=True):
+        yield chunk
 
 
 async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIterator[Response]:
