@@ -21,6 +21,7 @@ PRAGMAS: tuple[tuple[str, str], ...] = (
     ("synchronous", "FULL"),  # fsync the WAL at every commit: an acknowledged answer survives a power cut
     ("foreign_keys", "ON"),  # per connection; erasure relies on the cascades being real
     ("secure_delete", "ON"),  # erased text is overwritten with zeros, not left in free pages
+    ("wal_autocheckpoint", "0"),  # checkpoints run beside the writer (storage/checkpointer.py), not in a commit
 )
 
 

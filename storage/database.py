@@ -13,6 +13,7 @@ from types import TracebackType
 import aiosqlite
 
 from storage import audit, history, maintenance, respondents, steps
+from storage.checkpointer import Checkpointer
 from storage.connection import Writer, connect, is_transient
 from storage.migrate import SchemaTooNewError, migrate
 from storage.records import (
@@ -36,10 +37,11 @@ log = logging.getLogger(__name__)
 class Database:
     """One writer connection behind an asyncio lock, one reader that only ever sees committed data."""
 
-    def __init__(self, path: Path, writer: Writer, reader: aiosqlite.Connection) -> None:
+    def __init__(self, path: Path, writer: Writer, reader: aiosqlite.Connection, checkpointer: Checkpointer) -> None:
         self.path = path
         self._writer = writer
         self._reader = reader
+        self._checkpointer = checkpointer
 
     @classmethod
     async def open(cls, url: str) -> Database:
@@ -47,13 +49,16 @@ class Database:
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = Writer(await connect(path), path)
+        checkpointer = Checkpointer(path)
         try:
             await migrate(writer, path)
             reader = await connect(path)
+            await checkpointer.start()
         except BaseException:
+            await checkpointer.close()
             await writer.close()
             raise
-        return cls(path, writer, reader)
+        return cls(path, writer, reader, checkpointer)
 
     def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         """A write transaction (BEGIN IMMEDIATE) for storage modules beyond this class; held briefly."""
@@ -69,7 +74,8 @@ class Database:
         return await connect(self.path)
 
     async def close(self) -> None:
-        """Let a transaction in flight finish, then close both connections."""
+        """Let a transaction in flight finish, then close the connections."""
+        await self._checkpointer.close()
         await self._writer.close()
         await self._reader.close()
 
