@@ -202,7 +202,7 @@ async def throughput(base: Path, tenants: int = 500, limit: float = 300.0) -> Se
         "conversation throughput", f"{figure:.2f}", "≥ 0.8", figure >= 0.8 and not (bot.cut or echo.cut),
         f"{tenants} tenants × {len(CONSULTATION)} steps, replies/s of consultation-bot ({bot.rate:.1f}) ÷ echo bot "
         f"({echo.rate:.1f}); each tenant waits for the whole reply."))
-    # The yardstick is python-telegram-bot as it installs (httpx); the bot sends over aiohttp (bot/transport.py).
+    # The yardstick is python-telegram-bot as it installs (httpx); the bot sends over aiohttp (bot/delivery/).
     # The same echo bot on the bot's transport shows how much of the figure is the transport and how much the rest.
     same = await closed_loop("echo bot on aiohttp", True, tenants, _workdir(base, "echo-aiohttp"), limit,
                              env={"ECHO_TRANSPORT": "aiohttp"})

@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from bot.transport import AiohttpRequest
+from bot.delivery.transport import AiohttpRequest
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -33,7 +33,7 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build() -> Application:  # type: ignore[type-arg]
-    """Same pools and concurrency as bot/telegram_bot.py and bot/app.py; no rate limiter, no storage.
+    """Same pools and concurrency as bot/delivery/telegram_bot.py and bot/app.py; no rate limiter, no storage.
 
     PTB's own transport (httpx) unless ECHO_TRANSPORT=aiohttp asks for the one the consultation bot uses.
     """

@@ -19,17 +19,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot import tenant_handlers as tenant
-from bot.admin_handlers import add_admin_handlers
 from bot.consultation_source import consultation_for
+from bot.delivery.outbox import Outbox, Outgoing
+from bot.delivery.telegram_bot import make_bot
 from bot.logging_setup import configure_logging
-from bot.ordering import PerTenantUpdateProcessor
-from bot.outbox import Outbox, Outgoing
 from bot.runtime import Runtime, runtime_of
 from bot.settings import Settings
-from bot.staff_handlers import add_staff_handlers
-from bot.staff_services import start_staff_services, stop_staff_services
-from bot.telegram_bot import make_bot
+from bot.staff.admin_handlers import add_admin_handlers
+from bot.staff.handlers import add_staff_handlers
+from bot.staff.services import start_staff_services, stop_staff_services
+from bot.tenant import handlers as tenant
+from bot.tenant.ordering import PerTenantUpdateProcessor
 from conversations.replies import Reply
 from storage import Database, StorageUnavailableError
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from telegram.ext import ContextTypes
 
-from bot.outbox import Outbox, Outgoing
-from bot.sending import KeyboardTracker
+from bot.delivery.outbox import Outbox, Outgoing
+from bot.delivery.sending import KeyboardTracker
 from bot.settings import Settings
 from conversations.model import Consultation
 from storage import Database

@@ -13,8 +13,8 @@ PATCHES = {p.strip() for p in os.environ.get("BENCH_PATCHES", "").split(",") if 
 
 
 def _no_keyboard_clear() -> None:
-    """bot/sending.py KeyboardTracker.clear as a no-op: what removing old buttons costs (not a fix by itself)."""
-    from bot import sending
+    """KeyboardTracker.clear as a no-op: what removing old buttons costs (not a fix by itself)."""
+    from bot.delivery import sending
 
     async def clear(self: object, bot: object, chat_id: int, message_id: int) -> None:
         return None

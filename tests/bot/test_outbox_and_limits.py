@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.outbox import Outbox, Outgoing, merge
-from bot.rate_limit import LOW, FairRateLimiter
-from bot.sending import KeyboardTracker
+from bot.delivery.outbox import Outbox, Outgoing, merge
+from bot.delivery.rate_limit import LOW, FairRateLimiter
+from bot.delivery.sending import KeyboardTracker
 from conversations.replies import Button, Reply
 
 

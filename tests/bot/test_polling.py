@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Update
 
-from bot import telegram_bot
-from bot.ordering import BUSY_UPDATES, PerTenantUpdateProcessor
-from bot.transport import AiohttpRequest
+from bot.delivery import telegram_bot
+from bot.delivery.transport import AiohttpRequest
+from bot.tenant.ordering import BUSY_UPDATES, PerTenantUpdateProcessor
 from tests.botapi import DEFAULT_TOKEN, BotApiServer
 
 

@@ -13,9 +13,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TimedOut
 
-from bot.broadcaster import classify
-from bot.telegram_bot import TolerantBot
-from bot.transport import AiohttpRequest, answer_may_be_lost
+from bot.delivery.broadcaster import classify
+from bot.delivery.telegram_bot import TolerantBot
+from bot.delivery.transport import AiohttpRequest, answer_may_be_lost
 from tests.botapi import DEFAULT_TOKEN, BotApiServer
 
 USER = 5151

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.broadcaster import CHUNK_SECONDS, MAX_IN_FLIGHT
+from bot.delivery.broadcaster import CHUNK_SECONDS, MAX_IN_FLIGHT
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant, eventually
 from tests.staff.e2e_support import (

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.stepper import describe_incoming, describe_outgoing
+from bot.tenant.stepper import describe_incoming, describe_outgoing
 from conversations import buttons
 from conversations.engine import step
 from conversations.events import Event, Press, Start, Text

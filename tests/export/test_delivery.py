@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest
 
-from bot.admin_handlers import ZIP_OVER, deliver
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.staff.admin_handlers import ZIP_OVER, deliver
 from storage import Database
 from storage.export import ExportFile
 from tests.export.builders import bundled

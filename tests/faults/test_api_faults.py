@@ -16,7 +16,7 @@ from tests.faults.people import Person, run_until_done
 from tests.faults.proxy import RefusingProxy
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
-READ_TIMEOUT = 15  # bot/telegram_bot.py: HTTPXRequest(read_timeout=15) for everything but getUpdates
+READ_TIMEOUT = 15  # bot/delivery/telegram_bot.py: HTTPXRequest(read_timeout=15) for everything but getUpdates
 
 
 def acknowledged(people: list[Person]) -> int:

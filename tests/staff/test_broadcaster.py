@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot import broadcaster as broadcaster_module
-from bot.broadcaster import Broadcaster
+from bot.delivery import broadcaster as broadcaster_module
+from bot.delivery.broadcaster import Broadcaster
 from bot.runtime import Runtime
 from bot.settings import Settings
 from conversations.model import Consultation

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import RetryAfter
 
-from bot.pacing import Pacer, retry_seconds
+from bot.delivery.pacing import Pacer, retry_seconds
 
 
 class FakeTime:

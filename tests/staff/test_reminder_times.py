@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reminder_times import LATE_GRACE, due_time, in_quiet_hours, out_of_quiet_hours, plan, plan_one
+from bot.staff.reminder_times import LATE_GRACE, due_time, in_quiet_hours, out_of_quiet_hours, plan, plan_one
 from conversations.model import Consultation, Reminder
 
 LONDON = ZoneInfo("Europe/London")

@@ -76,7 +76,7 @@ def _cmd_check(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """A consistent online copy, checked with integrity_check."""
-    from bot.maintenance_cli import backup
+    from bot.cli.maintenance import backup
 
     print(asyncio.run(backup(settings, args.file, args.force)))
     return 0
@@ -84,7 +84,7 @@ def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     """Retention: delete what is past it and say what went."""
-    from bot.maintenance_cli import purge
+    from bot.cli.maintenance import purge
 
     print(asyncio.run(purge(settings)))
     return 0
@@ -92,7 +92,7 @@ def _cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """Admins' files, pseudonymous unless --include-identities; every export is audited."""
-    from bot.export_cli import export
+    from bot.cli.export import export
 
     print(asyncio.run(export(settings, args.out, args.only, args.include_identities)))
     return 0
@@ -100,7 +100,7 @@ def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     """The /stats figures in the terminal."""
-    from bot.export_cli import stats
+    from bot.cli.export import stats
 
     print(asyncio.run(stats(settings)))
     return 0

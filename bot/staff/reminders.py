@@ -2,7 +2,7 @@
 
 The job queue keeps nothing across restarts, so the database is the record: a reminder is "sent" once its
 broadcast row exists (unique per consultation and reminder), and a sent reminder is never scheduled again.
-When each one goes out is decided by the pure plan in bot.reminder_times.
+When each one goes out is decided by the pure plan in bot.staff.reminder_times.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext
 
-from bot.reminder_times import ReminderTime, plan, plan_one
 from bot.runtime import Runtime
+from bot.staff.reminder_times import ReminderTime, plan, plan_one
 from storage import broadcasts
 
 if TYPE_CHECKING:
-    from bot.broadcaster import Broadcaster
+    from bot.delivery.broadcaster import Broadcaster
 
 log = logging.getLogger(__name__)
 EARLY_TOLERANCE = timedelta(seconds=5)

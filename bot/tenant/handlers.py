@@ -12,9 +12,9 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.outbox import Outgoing
+from bot.delivery.outbox import Outgoing
 from bot.runtime import Runtime, runtime_of
-from bot.stepper import tenant_step
+from bot.tenant.stepper import tenant_step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
 from conversations.prompts import my_data
 from conversations.replies import Button, Reply

@@ -23,11 +23,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.broadcast_progress import Progress
-from bot.pacing import Pacer, retry_seconds
-from bot.rate_limit import LOW, FairRateLimiter
+from bot.delivery.pacing import Pacer, retry_seconds
+from bot.delivery.rate_limit import LOW, FairRateLimiter
+from bot.delivery.transport import answer_may_be_lost
 from bot.runtime import Runtime
-from bot.transport import answer_may_be_lost
+from bot.staff.broadcast_progress import Progress
 from conversations.buttons import RESUME
 from storage import broadcasts, recipients
 from storage.broadcasts import Job

@@ -20,8 +20,8 @@ from functools import partial
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.sending import KeyboardTracker, send_replies
-from bot.telegram_bot import TolerantBot
+from bot.delivery.sending import KeyboardTracker, send_replies
+from bot.delivery.telegram_bot import TolerantBot
 from conversations.replies import Reply
 
 log = logging.getLogger(__name__)

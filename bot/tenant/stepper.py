@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.outbox import Outgoing
+from bot.delivery.outbox import Outgoing
 from bot.runtime import Runtime
 from conversations.engine import StepResult, step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text

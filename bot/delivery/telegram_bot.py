@@ -13,9 +13,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import ExtBot
 
-from bot.rate_limit import FairRateLimiter
+from bot.delivery.rate_limit import FairRateLimiter
+from bot.delivery.transport import AiohttpRequest
 from bot.settings import Settings
-from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 BATCH_WAIT_SECONDS = 0.02  # a busy bot's next poll waits this long, so it brings a batch instead of one update

@@ -15,8 +15,8 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot.roles import Role, authorised
 from bot.runtime import Runtime, runtime_of
+from bot.staff.roles import Role, authorised
 from conversations.markup import split_message
 from storage.export import ExportFile, parse_formats, run_export
 from storage.export.figures import megabytes, number, stats_message

@@ -8,9 +8,9 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.broadcaster import Broadcaster
-from bot.reminders import schedule_reminders
+from bot.delivery.broadcaster import Broadcaster
 from bot.runtime import Runtime
+from bot.staff.reminders import schedule_reminders
 from storage import StorageUnavailableError
 
 log = logging.getLogger(__name__)

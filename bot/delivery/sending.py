@@ -13,7 +13,7 @@ from conversations.markup import split_message
 from conversations.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.telegram_bot import TolerantBot
+    from bot.delivery.telegram_bot import TolerantBot
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.roles import Role, authorised
 from bot.runtime import Runtime, runtime_of
-from bot.staff_services import broadcaster_of
+from bot.staff.roles import Role, authorised
+from bot.staff.services import broadcaster_of
 from storage import broadcast_drafts as drafts
 from storage import broadcasts
 from storage.audiences import AFTER_CLOSE_ONLY
