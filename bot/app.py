@@ -54,6 +54,7 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
         .build()
     )
     application.bot_data["runtime"] = runtime
+    runtime.in_hand = updates.in_hand_for
     add_admin_handlers(application)  # before the tenants' catch-all for unknown commands
     add_tenant_handlers(application)
     add_staff_handlers(application)
@@ -98,7 +99,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     async def unreachable(user_id: int) -> None:
         await database.mark_blocked(user_id, True)
 
-    runtime.outbox = Outbox(bot, runtime.keyboards, on_blocked=unreachable)
+    runtime.outbox = Outbox(bot, on_blocked=unreachable)
     await bot.set_my_commands(_commands(runtime, TENANT_COMMANDS), scope=BotCommandScopeDefault())
     settings = runtime.settings
     for user_id in sorted(settings.staff_ids | settings.admin_ids):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from telegram.ext import ContextTypes
 
 from bot.delivery.outbox import Outbox, Outgoing
-from bot.delivery.sending import KeyboardTracker
 from bot.settings import Settings
 from conversations.model import Consultation
 from storage import Database
+
+
+def no_backlog(_chat_id: int) -> int:
+    """Before the update processor is wired in (and in tests): nothing is ever waiting."""
+    return 0
 
 
 def utc_now() -> datetime:
@@ -27,7 +31,7 @@ class Runtime:
     settings: Settings
     consultation: Consultation
     clock: Callable[[], datetime] = utc_now
-    keyboards: KeyboardTracker = field(default_factory=KeyboardTracker)
+    in_hand: Callable[[int], int] = no_backlog  # a tenant's updates in hand (bot.tenant.ordering)
     database: Database | None = None
     outbox: Outbox | None = None
 
@@ -39,9 +43,15 @@ class Runtime:
         return self.database
 
     def send(self, chat_id: int, outgoing: Outgoing) -> None:
-        """Queue replies for a chat, in order, after whatever is already queued for it."""
+        """Queue replies for a chat, in order, after whatever is already queued for it.
+
+        A reply goes at once, unless the tenant's next messages were already waiting while this one was handled:
+        then they are sending many at once, and their replies are paced and merged (bot.delivery.outbox).
+        """
         if self.outbox is None:
             raise RuntimeError("the outbox is not open yet")
+        if not outgoing.paced and self.in_hand(chat_id) > 1:
+            outgoing = replace(outgoing, paced=True)
         self.outbox.put(chat_id, outgoing)
 
     def say(self, key: str, **values: object) -> str:

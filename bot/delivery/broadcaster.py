@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ExtBot
 
 from bot.delivery.pacing import Pacer, retry_seconds
-from bot.delivery.rate_limit import LOW, FairRateLimiter
+from bot.delivery.rate_limit import BULK, limit_args
 from bot.delivery.transport import answer_may_be_lost
 from bot.runtime import Runtime
 from bot.staff.broadcast_progress import Progress
@@ -66,9 +66,8 @@ class Broadcaster:
         self.pacer = Pacer(rate)
         self.chunk = max(1, round(rate * CHUNK_SECONDS))
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        limiter = getattr(bot, "rate_limiter", None)
-        # Broadcasts queue behind tenants' replies in the shared rate limiter.
-        self.rate_limit_args: Any = {"priority": LOW} if isinstance(limiter, FairRateLimiter) else None
+        # Bulk traffic in the shared rate limiter: under TELEGRAM_SEND_RATE, each chat's budget, and any 429's pause.
+        self.rate_limit_args: Any = limit_args(bot, BULK)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -1,12 +1,13 @@
 """Replies leave through one ordered queue per chat, after the step is committed.
 
-The tenant's lock is released as soon as a step is stored, so a slow network or Telegram's per-chat limit
-never holds up the next step. Each chat's queue is drained in order by one task, and what it sends is merged
-into as few messages as possible: one step's replies (a thank-you, a topic's aim, the next question) arrive as
-one message, a round trip instead of three on a poor signal; and when a backlog builds up (a tenant sending
-many messages at once) the tenant still reads everything, in order, without waiting a second per acknowledgement.
-Network faults and 5xx answers are retried with back-off: an acknowledged answer is already stored, so
-sending its reply again is always safe (at worst the tenant sees a reply twice).
+The tenant's lock is released as soon as a step is stored, so a slow network never holds up the next step. Each
+chat's queue is drained in order by one task, and what it sends is merged into as few messages as possible: one
+step's replies (a thank-you, a topic's aim, the next question) arrive as one message, a round trip instead of three
+on a poor signal. A reply to a tenant's own action goes at once. When a tenant sends many messages at once (the
+next ones were already waiting while this one was handled) the replies are marked paced: they wait for the chat's
+budget, and whatever piles up meanwhile is merged, so the tenant still reads everything, in order, without Telegram
+seeing a flood. Network faults and 5xx answers are retried with back-off: an acknowledged answer is already stored,
+so sending its reply again is always safe (at worst the tenant sees a reply twice).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from functools import partial
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.delivery.sending import KeyboardTracker, send_replies
+from bot.delivery.sending import remove_buttons, send_replies
 from bot.delivery.telegram_bot import TolerantBot
 from conversations.replies import Reply
 
@@ -28,14 +29,20 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 30, 30, 30)  # about two minutes in all, then the reply is given up
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outgoing:
-    """What one step (or command) has for a chat: tidy old buttons, then send these replies."""
+    """What one step (or command) has for a chat.
+
+    `supersedes_buttons`: this moves the conversation on, so buttons of earlier replies not yet sent are dropped.
+    `clear_message_id`: an old message whose buttons go (a stale press, an answered erase question).
+    `paced`: part of a flood, so it waits for the chat's budget instead of going at once.
+    """
 
     replies: tuple[Reply, ...]
-    clear_latest_keyboard: bool = False
+    supersedes_buttons: bool = False
     clear_message_id: int | None = None
     user_id: int | None = None
+    paced: bool = False
 
 
 @dataclass
@@ -48,7 +55,7 @@ def merge(items: list[Outgoing]) -> list[Reply]:
     """Replies as few messages as possible: texts joined in order, buttons only where still live."""
     merged: list[Reply] = []
     for item in items:
-        if item.clear_latest_keyboard and merged and merged[-1].buttons:
+        if item.supersedes_buttons and merged and merged[-1].buttons:
             merged[-1] = Reply(merged[-1].text)  # superseded before it was ever sent
         for index, reply in enumerate(item.replies):
             last = merged[-1] if merged else None
@@ -64,10 +71,8 @@ def merge(items: list[Outgoing]) -> list[Reply]:
 class Outbox:
     """One ordered queue and one sender task per chat."""
 
-    def __init__(self, bot: TolerantBot, keyboards: KeyboardTracker,
-                 on_blocked: Callable[[int], Awaitable[None]] | None = None) -> None:
+    def __init__(self, bot: TolerantBot, on_blocked: Callable[[int], Awaitable[None]] | None = None) -> None:
         self.bot = bot
-        self.keyboards = keyboards
         self.on_blocked = on_blocked
         self.chats: dict[int, _Chat] = {}
 
@@ -90,22 +95,19 @@ class Outbox:
                 del self.chats[chat_id]
 
     async def _send(self, chat_id: int, items: list[Outgoing]) -> None:
-        """Tidy keyboards while sending; give up on a chat that blocked us, retry network faults.
+        """Send, removing any old buttons asked for alongside; give up on a chat that blocked us, retry faults.
 
-        Removing old buttons and sending the new messages touch different messages, so they go side by side: the
-        tenant's reply arrives one round trip sooner. Which buttons to remove is decided now, before any send.
+        Removing old buttons and sending the new messages touch different messages, so they go side by side.
         """
         replies = merge(items)
         user_id = next((i.user_id for i in items if i.user_id is not None), None)
-        stale: list[int | None] = [i.clear_message_id for i in items]
-        if any(i.clear_latest_keyboard for i in items):
-            stale.append(self.keyboards.take_latest(chat_id))
-        clearing = asyncio.gather(*(self._retrying(partial(self.keyboards.clear, self.bot, chat_id, message_id))
-                                    for message_id in stale if message_id is not None))
+        paced = any(i.paced for i in items)
+        clearing = asyncio.gather(*(self._retrying(partial(remove_buttons, self.bot, chat_id, i.clear_message_id))
+                                    for i in items if i.clear_message_id is not None))
         try:
             try:
                 for reply in replies:
-                    await self._retrying(partial(send_replies, self.bot, chat_id, [reply], self.keyboards))
+                    await self._retrying(partial(send_replies, self.bot, chat_id, [reply], paced))
             except BaseException:
                 clearing.cancel()
                 raise

@@ -1,4 +1,17 @@
-"""Keeps the bot inside Telegram's limits: ~30 messages/s overall, ~1/s per chat, replies before broadcasts."""
+"""Keeps the bot inside Telegram's limits without ever holding up an answer to a tenant's own action.
+
+Telegram limits bulk notifications to about 30 messages a second, and any one chat to about one a second with short
+bursts; it puts no limit on replies to a user's own action, and answerCallbackQuery is free (../shared/DESIGN.md,
+"Facts that bite"). So each request is one of three kinds of traffic:
+
+- a reply (the default): goes at once;
+- PACED, a message to one chat that nobody asked for just now (a flood's merged replies, a staff member's progress
+  edits): waits for that chat's budget, TELEGRAM_CHAT_SEND_RATE a second after a burst of CHAT_BURST;
+- BULK, broadcasts and reminders: waits for the chat's budget and, all together, for TELEGRAM_SEND_RATE.
+
+After a 429 everything to that chat waits as long as Telegram asked, and so does all bulk traffic, which then resumes
+slower and wins its pace back gradually.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +26,10 @@ from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 LIMITED_PREFIXES = ("send", "edit", "copy", "forward")
-LOW = "low"  # rate_limit_args={"priority": LOW} marks a broadcast: it waits while replies are waiting
+CHAT_BURST = 5
+TRAFFIC = "traffic"
+BULK: dict[str, str] = {TRAFFIC: "bulk"}  # rate_limit_args of a broadcast or reminder send
+PACED: dict[str, str] = {TRAFFIC: "paced"}  # rate_limit_args of an unsolicited message to one chat
 
 
 class TokenBucket:
@@ -61,18 +77,28 @@ def chat_of(endpoint: str, data: dict[str, Any]) -> int | None:
     return chat if isinstance(chat, int) else None
 
 
-class FairRateLimiter(BaseRateLimiter[dict[str, Any]]):
-    """Throttles before sending, pauses everything on a 429, and lets replies overtake broadcasts."""
+def traffic_of(rate_limit_args: dict[str, Any] | None) -> str:
+    """'reply', 'paced' or 'bulk' (see the module's docstring)."""
+    return str((rate_limit_args or {}).get(TRAFFIC, "reply"))
 
-    def __init__(self, overall_rate: float = 30, chat_rate: float = 1, chat_burst: float = 5,
+
+def limit_args(bot: object, traffic: dict[str, str]) -> Any:
+    """rate_limit_args for this bot: PTB refuses them on a bot without a rate limiter (a test's, say)."""
+    return traffic if isinstance(getattr(bot, "rate_limiter", None), FairRateLimiter) else None
+
+
+class FairRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    """Replies at once; paced and bulk messages within their budgets; a 429 obeyed for its chat and for bulk."""
+
+    def __init__(self, overall_rate: float = 30, chat_rate: float = 1, chat_burst: float = CHAT_BURST,
                  max_retries: int = 5) -> None:
-        self.overall = TokenBucket(overall_rate, max(1.0, overall_rate))
+        self.bulk = TokenBucket(overall_rate, max(1.0, overall_rate))
         self.chat_rate = chat_rate
         self.chat_burst = chat_burst
         self.max_retries = max_retries
         self.chats: dict[int, TokenBucket] = {}
-        self.paused_until = 0.0
-        self.replies_waiting = 0
+        self.chat_paused_until: dict[int, float] = {}
+        self.bulk_paused_until = 0.0
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -80,28 +106,48 @@ class FairRateLimiter(BaseRateLimiter[dict[str, Any]]):
     async def shutdown(self) -> None:
         """Nothing to close."""
 
-    async def _acquire(self, chat: int | None, low: bool) -> None:
-        """Wait for the overall and per-chat budgets (and for replies, if this is a broadcast)."""
-        bucket = None
-        if chat is not None:
-            bucket = self.chats.get(chat) or self.chats.setdefault(chat, TokenBucket(self.chat_rate, self.chat_burst))
+    def _bucket(self, chat: int) -> TokenBucket:
+        bucket = self.chats.get(chat)
+        if bucket is None:
+            bucket = self.chats[chat] = TokenBucket(self.chat_rate, self.chat_burst)
+        return bucket
+
+    async def _acquire(self, chat: int | None, traffic: str) -> None:
+        """Wait for what this kind of traffic must wait for, then take its tokens."""
+        bucket = self._bucket(chat) if chat is not None and traffic != "reply" else None
+        bulk = traffic == "bulk"
         while True:
             now = time.monotonic()
-            wait = max(self.paused_until - now, self.overall.wait_time(now), bucket.wait_time(now) if bucket else 0)
-            if low and self.replies_waiting:
-                wait = max(wait, 0.01)
+            wait = self.chat_paused_until.get(chat, 0.0) - now if chat is not None else 0.0
+            if bulk:
+                wait = max(wait, self.bulk_paused_until - now, self.bulk.wait_time(now))
+            if bucket is not None:
+                wait = max(wait, bucket.wait_time(now))
             if wait <= 0:
-                self.overall.take()
+                if bulk:
+                    self.bulk.take()
                 if bucket is not None:
                     bucket.take()
                 return
             await asyncio.sleep(wait)
 
     def _forget_idle_chats(self) -> None:
-        """Keep the per-chat table small: idle chats have full buckets and need no memory."""
+        """Keep the per-chat tables small: idle chats have full buckets and no pause, and need no memory."""
         if len(self.chats) > 10_000:
             now = time.monotonic()
             self.chats = {c: b for c, b in self.chats.items() if not b.full(now)}
+        if len(self.chat_paused_until) > 1_000:
+            now = time.monotonic()
+            self.chat_paused_until = {c: t for c, t in self.chat_paused_until.items() if t > now}
+
+    def _obey(self, chat: int | None, seconds: float) -> None:
+        """A 429: that chat and all bulk traffic wait; one storm halves the bulk pace once, however many it hit."""
+        now = time.monotonic()
+        if chat is not None:
+            self.chat_paused_until[chat] = max(self.chat_paused_until.get(chat, 0.0), now + seconds)
+        if now >= self.bulk_paused_until:
+            self.bulk.slow_down()
+        self.bulk_paused_until = max(self.bulk_paused_until, now + seconds)
 
     async def process_request(
         self,
@@ -114,16 +160,10 @@ class FairRateLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat = chat_of(endpoint, data)
         limited = endpoint.startswith(LIMITED_PREFIXES)
-        low = bool(rate_limit_args and rate_limit_args.get("priority") == LOW)
+        traffic = traffic_of(rate_limit_args)
         for attempt in range(self.max_retries + 1):
             if limited:
-                if not low:
-                    self.replies_waiting += 1
-                try:
-                    await self._acquire(chat, low)
-                finally:
-                    if not low:
-                        self.replies_waiting -= 1
+                await self._acquire(chat, traffic)
                 self._forget_idle_chats()
             try:
                 return await callback(*args, **kwargs)
@@ -132,11 +172,8 @@ class FairRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     raise
                 seconds = error.retry_after if isinstance(error.retry_after, int | float) else (
                     error.retry_after.total_seconds())
-                log.warning("Telegram asked us to wait %.1fs (429); pausing all sends, then going slower", seconds)
-                now = time.monotonic()
-                if limited and now >= self.paused_until:  # one storm halves the rate once, however many it hit
-                    self.overall.slow_down()
-                self.paused_until = max(self.paused_until, now + float(seconds))
-                if not limited:  # not paced by _acquire (e.g. answerCallbackQuery): wait out the pause here
-                    await asyncio.sleep(max(0.0, self.paused_until - time.monotonic()))
+                log.warning("Telegram asked us to wait %.1fs (429); pausing that chat and bulk sends", seconds)
+                self._obey(chat, float(seconds))
+                if chat is None and traffic != "bulk":  # no chat pause to wait for (answerCallbackQuery): wait here
+                    await asyncio.sleep(float(seconds))
         raise AssertionError("unreachable")

@@ -1,4 +1,10 @@
-"""Turns the engine's replies into Telegram messages, and keeps the chat tidy by removing old buttons."""
+"""Turns the engine's replies into Telegram messages: one sendMessage each, split only past Telegram's limit.
+
+Old buttons are left where they are. Removing them cost a second call to the chat for every step, and Telegram's
+per-chat limit then held the next question back by a second; worse, the tenant saw a moment with no buttons at all.
+A press on an old message is answered kindly instead (the engine calls it stale), and only that message loses its
+buttons.
+"""
 
 from __future__ import annotations
 
@@ -27,37 +33,21 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-class KeyboardTracker:
-    """Remembers each chat's newest message with buttons, so answered questions lose theirs."""
-
-    def __init__(self) -> None:
-        self._latest: dict[int, int] = {}
-
-    def take_latest(self, chat_id: int) -> int | None:
-        """The chat's newest message with buttons, forgotten: its buttons are about to be removed."""
-        return self._latest.pop(chat_id, None)
-
-    async def clear(self, bot: TolerantBot, chat_id: int, message_id: int) -> None:
-        """Remove the buttons from a message."""
-        if self._latest.get(chat_id) == message_id:
-            del self._latest[chat_id]
-        try:
-            await bot.remove_buttons(chat_id, message_id)
-        except BadRequest as error:  # already gone or unchanged: the chat is tidy either way
-            log.debug("could not remove old buttons: %s", error)
-
-    def remember(self, chat_id: int, message_id: int) -> None:
-        """This message now carries the chat's live buttons."""
-        self._latest[chat_id] = message_id
+async def remove_buttons(bot: TolerantBot, chat_id: int, message_id: int) -> None:
+    """Remove the buttons from one old message (a stale press, an answered erase question)."""
+    try:
+        await bot.remove_buttons(chat_id, message_id)
+    except BadRequest as error:  # already gone or unchanged: the chat is tidy either way
+        log.debug("could not remove old buttons: %s", error)
 
 
-async def send_replies(bot: TolerantBot, chat_id: int, replies: Sequence[Reply], tracker: KeyboardTracker) -> None:
-    """Send each reply in order, split under Telegram's limit; errors propagate to the caller."""
+async def send_replies(bot: TolerantBot, chat_id: int, replies: Sequence[Reply], paced: bool = False) -> None:
+    """Send each reply in order, split under Telegram's limit; errors propagate to the caller.
+
+    `paced` messages wait for the chat's budget (a flood's merged replies); the rest go at once.
+    """
     for reply in replies:
         pieces = split_message(reply.text)
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None
-            message_id = await bot.send_html(chat_id, piece, markup)
-            if markup is not None:
-                tracker.remember(chat_id, message_id)
-
+            await bot.send_html(chat_id, piece, markup, paced=paced)

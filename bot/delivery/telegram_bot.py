@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import ExtBot
 
-from bot.delivery.rate_limit import FairRateLimiter
+from bot.delivery.rate_limit import PACED, FairRateLimiter
 from bot.delivery.transport import AiohttpRequest
 from bot.settings import Settings
 
@@ -74,8 +74,9 @@ class TolerantBot(ExtBot[dict[str, Any]]):
             self._poll_failures = 0
         return result
 
-    async def send_html(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
-        """sendMessage in HTML, returning only the new message's id.
+    async def send_html(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None,
+                        paced: bool = False) -> int:
+        """sendMessage in HTML, returning only the new message's id; `paced` waits for the chat's budget.
 
         send_message builds a whole Message from Telegram's answer; with removing buttons below, that parsing was
         a quarter of the bot's CPU under load (benchmarks/analysis.md), for the one number the bot keeps. The
@@ -84,7 +85,8 @@ class TolerantBot(ExtBot[dict[str, Any]]):
         data: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
         if markup is not None:
             data["reply_markup"] = markup
-        result = await self._post("sendMessage", data)
+        result = await self._post("sendMessage", data, api_kwargs=self._merge_api_rl_kwargs(None, PACED if paced
+                                                                                          else None))
         return int(result["message_id"])
 
     async def remove_buttons(self, chat_id: int, message_id: int) -> None:

@@ -1,15 +1,20 @@
-"""What the staff member sees while a broadcast goes out: one message edited as it goes, then a report."""
+"""What the staff member sees while a broadcast goes out: one message edited as it goes, then a report.
+
+Nobody asked for these just now, so they are paced within the staff member's chat budget, like a flood's replies.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
+from telegram.ext import ExtBot
 
+from bot.delivery.rate_limit import PACED, limit_args
 from bot.runtime import Runtime
 from storage import broadcasts
 from storage.broadcasts import Job, Tally
@@ -21,7 +26,8 @@ PROGRESS_EVERY = 3.0  # seconds between edits: well inside Telegram's limits for
 class Progress:
     """"Sent 1,200 of 4,310 …" in one message, edited at most every few seconds; nothing for reminders."""
 
-    def __init__(self, runtime: Runtime, bot: Bot, job: Job, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, runtime: Runtime, bot: ExtBot[Any], job: Job,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.runtime = runtime
         self.bot = bot
         self.job = job
@@ -66,7 +72,7 @@ class Progress:
             return
         try:
             await self.bot.edit_message_text(text, chat_id=self.job.staff_id, message_id=self.message_id,
-                                             parse_mode=ParseMode.HTML)
+                                             parse_mode=ParseMode.HTML, rate_limit_args=limit_args(self.bot, PACED))
             self.last_text = text
         except BadRequest as error:  # deleted by the staff member, or unchanged: the report still comes
             log.info("could not edit broadcast progress: %s", error)
@@ -84,7 +90,8 @@ class Progress:
         if tally.unknown:
             text += "\n\n" + say("broadcast_report_unknown", unknown=tally.unknown)
         try:
-            await self.bot.send_message(self.job.staff_id, text, parse_mode=ParseMode.HTML)
+            await self.bot.send_message(self.job.staff_id, text, parse_mode=ParseMode.HTML,
+                                        rate_limit_args=limit_args(self.bot, PACED))
         except TelegramError as error:
             log.warning("could not send the broadcast report to staff: %s", error)
 

@@ -48,12 +48,12 @@ async def _step(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event
     await tenant_step(runtime_of(context), update.update_id, user.id, chat.id, event)
 
 
-async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, paced: bool = False) -> None:
     """A one-line message in the bot's own wording."""
     chat = update.effective_chat
     assert chat is not None
     runtime = runtime_of(context)
-    runtime.send(chat.id, Outgoing((Reply(runtime.say(key)),)))
+    runtime.send(chat.id, Outgoing((Reply(runtime.say(key)),), paced=paced))
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -88,7 +88,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if data in (ERASE_YES, ERASE_NO):
         if await claim_update(runtime.db, update.update_id):
             await answer_press(query)
-            await _erase_answer(runtime, query.from_user.id, chat_id, data == ERASE_YES)
+            pressed = query.message.message_id if query.message is not None else None
+            await _erase_answer(runtime, query.from_user.id, chat_id, data == ERASE_YES, pressed)
         return
     result = await tenant_step(runtime, update.update_id, query.from_user.id, chat_id, Press(data))
     if result is None:
@@ -113,12 +114,15 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert chat is not None
     reply = Reply(runtime.say("delete_confirm"), ((Button(ERASE_YES, runtime.say("button_delete_yes")),
                                                    Button(ERASE_NO, runtime.say("button_delete_no"))),))
-    runtime.send(chat.id, Outgoing((reply,), clear_latest_keyboard=True))
+    runtime.send(chat.id, Outgoing((reply,), supersedes_buttons=True))
 
 
-async def _erase_answer(runtime: Runtime, user_id: int, chat_id: int, erase: bool) -> None:
-    """Erase for real (answers, transcript, state) or keep everything, and say which."""
-    runtime.send(chat_id, Outgoing((), clear_latest_keyboard=True))
+async def _erase_answer(runtime: Runtime, user_id: int, chat_id: int, erase: bool, pressed: int | None) -> None:
+    """Erase for real (answers, transcript, state) or keep everything, and say which.
+
+    The question's buttons go either way, so a later tap on "Yes, delete" cannot erase by mistake.
+    """
+    runtime.send(chat_id, Outgoing((), clear_message_id=pressed))
     if not erase:
         runtime.send(chat_id, Outgoing((Reply(runtime.say("delete_cancelled")),)))
         return
@@ -178,8 +182,8 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 @once
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The consultation is private: in a group, say so once per message and take nothing."""
-    await _say(update, context, "private_only")
+    """The consultation is private: in a group, say so and take nothing (paced: a busy group is not one person)."""
+    await _say(update, context, "private_only", paced=True)
 
 
 async def on_channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -33,6 +33,11 @@ class PerTenantUpdateProcessor(BaseUpdateProcessor):
         """Enough updates in hand that the next poll can wait a moment and bring a batch (see TolerantBot)."""
         return self.in_hand >= BUSY_UPDATES
 
+    def in_hand_for(self, tenant: int) -> int:
+        """How many of this tenant's updates are in hand, the one being handled included: more than one is a flood."""
+        entry = self._locks.get(tenant)
+        return entry[1] if entry is not None else 0
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = tenant_key(update)
         self.in_hand += 1

@@ -71,8 +71,8 @@ async def tenant_step(runtime: Runtime, update_id: int, user_id: int, chat_id: i
 
 
 def deliver(runtime: Runtime, chat_id: int, user_id: int, before: ConversationState, result: StepResult) -> None:
-    """Queue the replies; the previous question's buttons go once the tenant has moved on."""
+    """Queue the replies; once the tenant has moved on, buttons of earlier replies not yet sent are dropped."""
     state = result.state
     moved = (before.stage, before.position, before.phase) != (state.stage, state.position, state.phase)
-    clear = moved or any(r.buttons for r in result.replies)
-    runtime.send(chat_id, Outgoing(result.replies, clear_latest_keyboard=clear, user_id=user_id))
+    supersedes = moved or any(r.buttons for r in result.replies)
+    runtime.send(chat_id, Outgoing(result.replies, supersedes_buttons=supersedes, user_id=user_id))

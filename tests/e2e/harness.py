@@ -46,7 +46,6 @@ class BotProcess:
             "CONSULTATION_OPENS_AT": (now - timedelta(days=1)).isoformat(),
             "CONSULTATION_CLOSES_AT": (now + timedelta(days=30)).isoformat(),
             "LOG_LEVEL": "INFO",
-            "TELEGRAM_CHAT_SEND_RATE": "50",  # keep conversations quick; the flood tests use Telegram's 1/s
             **env,
         }
         if "DATABASE_URL" in env:  # a test that puts the database elsewhere (a small tmpfs, say)

@@ -80,6 +80,15 @@ def test_a_pressed_old_button_records_nothing_and_gets_a_short_note(
     tenant.wait("earlier message")
     answers = api.callback_answers()
     assert answers[-1].text and "earlier message" in answers[-1].text
+
+    def buttons_on(message_id: int) -> list[object]:
+        message = api.message(tenant.user_id, message_id)
+        assert message is not None
+        return list(message.buttons)
+
+    api.wait_for(lambda: not buttons_on(question_two.message_id), what="the pressed old message to lose its buttons")
+    question_three = next(m for m in reversed(tenant.messages()) if "Question 3 of 5" in (m.text or ""))
+    assert buttons_on(question_three.message_id), "the current question kept its buttons"
     tenant.says("/review", expect="Agree")
     assert "Disagree" not in tenant.last_text()
 

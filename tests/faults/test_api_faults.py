@@ -144,8 +144,8 @@ ON_THE_WIRE = 0.05
 def retried_too_soon(requests: list[RecordedRequest], key: Callable[[RecordedRequest], object]) -> list[str]:
     """Each 429 says 'retry after N s': the next request of the same kind (same key) must come no sooner.
 
-    A request that arrives within ON_THE_WIRE of the refusal was sent before the bot could have read it (the old
-    buttons are removed while the next message is sent): that is not a retry.
+    A request that arrives within ON_THE_WIRE of the refusal was sent before the bot could have read it (a stale
+    press's buttons are removed while its note is sent): that is not a retry.
     """
     early = []
     for index, refused in enumerate(requests):
