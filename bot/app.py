@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 
@@ -28,10 +29,11 @@ from bot.settings import Settings
 from bot.staff.admin_handlers import add_admin_handlers
 from bot.staff.handlers import add_staff_handlers
 from bot.staff.services import start_staff_services, stop_staff_services
+from bot.startup import StartupError, abandon, open_database, reach_telegram
 from bot.tenant import handlers as tenant
 from bot.tenant.ordering import PerTenantUpdateProcessor
 from conversations.replies import Reply
-from storage import Database, StorageUnavailableError
+from storage import StorageUnavailableError
 
 log = logging.getLogger(__name__)
 OUTBOX_DRAIN_SECONDS = 5  # SIGTERM to exit stays well under 10 s
@@ -90,11 +92,10 @@ def _commands(runtime: Runtime, names: tuple[str, ...]) -> list[BotCommand]:
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """Open the database, then set the command menus: staff and admin commands only in their own chats."""
+    """The database is open (bot.startup): set the command menus, staff and admin commands only in their own chats."""
     runtime: Runtime = application.bot_data["runtime"]
-    runtime.database = await Database.open(runtime.settings.database_url)
     bot = application.bot
-    database = runtime.database
+    database = runtime.db
 
     async def unreachable(user_id: int) -> None:
         await database.mark_blocked(user_id, True)
@@ -161,9 +162,22 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def run_bot(settings: Settings) -> int:
-    """`consultation-bot run`: long polling that keeps updates sent while the bot was down."""
+    """`consultation-bot run`: long polling that keeps updates sent while the bot was down.
+
+    The database and Telegram are checked first, on the loop run_polling then uses: a problem there raises
+    StartupError (one line for the person starting the bot) with everything already closed.
+    """
     configure_logging(settings.log_level, settings.bot_token)
     runtime = Runtime(settings=settings, consultation=consultation_for(settings))
     application = build_application(runtime)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(open_database(runtime))
+        loop.run_until_complete(reach_telegram(application, runtime))
+    except StartupError:
+        loop.run_until_complete(abandon(application, runtime))
+        loop.close()
+        raise
     application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     return 0

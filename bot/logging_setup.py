@@ -5,22 +5,31 @@ from __future__ import annotations
 import logging
 
 
+def redacted(text: str, token: str) -> str:
+    """`text` with the token, and its secret part on its own, taken out (the bot's numeric id may stay)."""
+    if not token:
+        return text
+    secret = token.split(":", 1)[-1]
+    return text.replace(token, "<BOT_TOKEN>").replace(secret, "<BOT_TOKEN>")
+
+
 class RedactToken(logging.Filter):
     """Replaces the token wherever it appears in a record, whatever logger wrote it."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
         self.token = token
+        self.secret = token.split(":", 1)[-1]
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.token:
             return True
         message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<BOT_TOKEN>")
+        if self.secret in message:
+            record.msg = redacted(message, self.token)
             record.args = None
-        if record.exc_info and record.exc_info[1] and self.token in str(record.exc_info[1]):
-            record.exc_text = logging.Formatter().formatException(record.exc_info).replace(self.token, "<BOT_TOKEN>")
+        if record.exc_info and record.exc_info[1] and self.secret in str(record.exc_info[1]):
+            record.exc_text = redacted(logging.Formatter().formatException(record.exc_info), self.token)
             record.exc_info = None
         return True
 

@@ -38,9 +38,24 @@ async def _pragma(conn: aiosqlite.Connection, name: str, value: str) -> None:
             await asyncio.sleep(0.05)
 
 
+async def _worker_stopped(pending: aiosqlite.Connection) -> None:
+    """After a failed open, aiosqlite stops its worker thread without waiting; that thread then answers on this
+    loop, and if the loop has closed meanwhile (a bot that could not start) it dies with a traceback. Wait for it."""
+    thread = getattr(pending, "_thread", None)
+    for _ in range(200):
+        if thread is None or not thread.is_alive():
+            return
+        await asyncio.sleep(0.005)
+
+
 async def connect(path: Path) -> aiosqlite.Connection:
     """A connection in autocommit mode (we issue BEGIN ourselves) with every pragma applied and checked."""
-    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    pending = aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn = await pending
+    except BaseException:
+        await _worker_stopped(pending)
+        raise
     try:
         conn.row_factory = sqlite3.Row
         for name, value in PRAGMAS:

@@ -11,7 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.consultation_source import consultation_for
+from bot.logging_setup import redacted
 from bot.settings import Settings, SettingsError, load_dotenv_file, read_settings
+from bot.startup import StartupError
 from conversations.loader import ConsultationError
 from storage import SchemaTooNewError
 
@@ -128,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, FileExistsError, ValueError, SchemaTooNewError) as error:
         print(f"consultation-bot: {error}", file=sys.stderr)
         return 2
+    except StartupError as error:  # the token, the network or the database: the line says which, and what to do
+        print(f"consultation-bot: {redacted(str(error), settings.bot_token)}", file=sys.stderr)
+        return 1
     except ConsultationError as error:
         print(f"consultation-bot: the consultation file has {len(error.problems)} problem(s):", file=sys.stderr)
         for problem in error.problems:
