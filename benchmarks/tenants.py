@@ -7,25 +7,10 @@ import time
 from dataclasses import dataclass, field
 
 from benchmarks.server import BenchServer, Delivery
+from tests.e2e.journey import WHOLE_CONSULTATION
 
-# The bundled consultation from /start to submitted, tapping buttons as a person would:
-# (action, what to type or the button's label, text in the last message of the bot's reply).
-CONSULTATION: tuple[tuple[str, str, str], ...] = (
-    ("say", "/start", "Is it OK to go ahead?"),
-    ("tap", "I agree", "Question 1 of 5"),
-    ("say", "Repairs take too long and nobody rings back", "send more"),
-    ("tap", "Next", "Question 2 of 5"),
-    ("tap", "Agree", "Why do you think that?"),
-    ("say", "It keeps jobs local", "send more"),
-    ("tap", "Next", "Question 3 of 5"),
-    ("say", "Kitchens should last longer", "send more"),
-    ("tap", "Next", "Question 4 of 5"),
-    ("tap", "Not sure", "Is there anything you would change"),
-    ("tap", "Skip", "Question 5 of 5"),
-    ("say", "Thank you for asking", "send more"),
-    ("tap", "Next", "Your answers"),
-    ("tap", "Send my answers", "Your answers have been sent"),
-)
+# The bundled consultation from /start to submitted, tapping buttons as a person would (the e2e tests' script).
+CONSULTATION = WHOLE_CONSULTATION
 # Part-way through, for the memory benchmark: /start, agreed, one answer given.
 PART_WAY = CONSULTATION[:3]
 STEP_TIMEOUT = 60.0
@@ -80,7 +65,7 @@ class Tenant:
         return first - sent, delivery.at - sent
 
     def _read(self, delivery: Delivery) -> None:
-        """Remember the newest message, and its buttons if it has any (older keyboards are removed by the bot)."""
+        """Remember the newest message, and its buttons if it has any (a person taps the newest keyboard)."""
         self.last_message_id = int(delivery.message["message_id"])
         if delivery.buttons:
             self.buttons = {str(b["text"]): str(b["callback_data"]) for b in delivery.buttons}
