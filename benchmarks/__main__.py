@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import broadcast, conversation, export, memory, profiles, whatifs
+from benchmarks import broadcast, conversation, export, memory, pace, profiles
 from benchmarks.report import (
     INVESTIGATION,
     QUICK_RESULTS,
@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "throughput": conversation.throughput,
     "durability": conversation.durability,
     "latency": conversation.latency,
+    "pace": pace.pace,
     "memory": memory.memory,
     "broadcast": broadcast.broadcast,
     "export": export.export,
@@ -41,14 +42,14 @@ QUICK: dict[str, dict[str, Any]] = {
     "throughput": {"tenants": 100},
     "durability": {"tenants": 30, "rounds": 1, "seconds": 5.0},
     "latency": {"seconds": 8.0},
+    "pace": {"brisk_tenants": 3, "readers": 50},
     "memory": {"batch": 250, "budget": 20.0, "min_batches": 2},
-    "broadcast": {"recipients": 5_000, "faulty_recipients": 400, "window": 15.0},
+    "broadcast": {"recipients": 600, "tenants": 30, "faulty_recipients": 200},
     "export": {"large": 20_000, "small": 5_000, "rounds": 1},
 }
-# Investigation only (`--only NAME`), not part of a full run: prototypes of the fixes RESULTS.md proposes.
+# Investigation only (`--only NAME`), not part of a full run: where the bot's CPU goes (INVESTIGATION.md).
 EXTRA: dict[str, Benchmark] = {
     "profile": profiles.profile,
-    "whatif": whatifs.whatif,
 }
 
 

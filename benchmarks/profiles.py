@@ -113,7 +113,7 @@ async def _broadcast(base: Path, recipients: int, seconds: float) -> list[tuple[
 
     BotUnderTest.start = start_and_profile  # type: ignore[method-assign]
     try:
-        await _deliver(base / "broadcast", recipients, 500.0, seconds + 2)
+        await _deliver(base / "broadcast", recipients, seconds + 2)
     finally:
         BotUnderTest.start = original  # type: ignore[method-assign]
     for spy in spies:

@@ -21,7 +21,10 @@ from tests.staff.e2e_support import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# Broadcast-speed tests only (the one place the issue allows it): at the default 20 a second, two thousand recipients
+# would take minutes. What they check (nobody twice, nobody lost, 429s obeyed) does not depend on the rate.
 FAST = {"BROADCAST_RATE": "400", "TELEGRAM_SEND_RATE": "1000"}
+KILLABLE = {"BROADCAST_RATE": "300", "TELEGRAM_SEND_RATE": "1000"}  # as FAST: 40% of 2,000 sent in seconds
 AUDIENCE = "Started but not finished"
 
 
@@ -72,7 +75,7 @@ def test_a_broadcast_reaches_every_recipient_once_despite_429s_and_blocked_tenan
 def test_a_broadcast_killed_at_forty_percent_resumes_and_nobody_gets_it_twice(
     api: BotApiServer, bot_factory: Callable[..., BotProcess]
 ) -> None:
-    bot = bot_factory(BROADCAST_RATE="300", TELEGRAM_SEND_RATE="1000")
+    bot = bot_factory(**KILLABLE)
     population = populated(bot, api, {"part_way": 2000})
     recipients = population.expected("started_not_finished")
     bot.start()
@@ -89,7 +92,7 @@ def test_a_broadcast_killed_at_forty_percent_resumes_and_nobody_gets_it_twice(
     at_kill = sum(deliveries(api, recipients).values())
     assert at_kill < len(recipients)
 
-    restarted = bot_factory(BROADCAST_RATE="300", TELEGRAM_SEND_RATE="1000").start()
+    restarted = bot_factory(**KILLABLE).start()
     report = staff.wait_for_report(timeout=60)
     delivered = deliveries(api, recipients)
     assert max(delivered.values()) == 1, "somebody got the message twice"
@@ -107,13 +110,17 @@ def test_a_broadcast_killed_at_forty_percent_resumes_and_nobody_gets_it_twice(
 def test_a_broadcast_never_exceeds_the_broadcast_rate_in_any_second(
     api: BotApiServer, bot_factory: Callable[..., BotProcess]
 ) -> None:
-    bot = bot_factory(BROADCAST_RATE="20")
+    bot = bot_factory()  # BROADCAST_RATE at its default, 20
     population = populated(bot, api, {"part_way": 200})
     bot.start()
     staff, count = start_broadcast(api, "Twenty a second at most")
     report = staff.wait_for_report(timeout=30)
     assert report["Sent"] == count == 200
-    assert api.max_sends_in_any_second() <= 20
+    recipients = set(population.expected("started_not_finished"))
+    to_recipients = sorted(r.time for r in api.requests("sendMessage") if r.params.get("chat_id") in recipients)
+    assert len(to_recipients) == 200
+    # the staff member's own messages (the preview, the Send question, progress) are replies, not the broadcast
+    assert max(sum(1 for t in to_recipients if start <= t < start + 1.0) for start in to_recipients) <= 20
     assert max(api.max_sends_in_any_second(chat_id=chat) for chat in population.everyone[:50]) <= 1
     wait_until_done(bot)
     assert bot.stop() == 0
