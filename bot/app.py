@@ -25,11 +25,11 @@ from bot.delivery.outbox import Outbox, Outgoing
 from bot.delivery.telegram_bot import make_bot
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime, runtime_of
-from bot.settings import Settings
+from bot.settings import Settings, StartupError
 from bot.staff.admin_handlers import add_admin_handlers
 from bot.staff.handlers import add_staff_handlers
 from bot.staff.services import start_staff_services, stop_staff_services
-from bot.startup import StartupError, abandon, open_database, reach_telegram
+from bot.startup import abandon, open_database, reach_telegram
 from bot.tenant import handlers as tenant
 from bot.tenant.ordering import PerTenantUpdateProcessor
 from conversations.replies import Reply

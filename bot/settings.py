@@ -19,6 +19,13 @@ class SettingsError(Exception):
     """A setting that cannot be used; the message names it and says how to fix it."""
 
 
+class StartupError(Exception):
+    """Settings that look right but do not work (bot.startup): the message is one line saying what to do.
+
+    Kept here, beside SettingsError, so the command line can catch it without importing Telegram's library.
+    """
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment."""

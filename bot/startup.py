@@ -17,12 +17,8 @@ from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
 from bot.runtime import Runtime
-from bot.settings import DEFAULT_API_BASE_URL
+from bot.settings import DEFAULT_API_BASE_URL, StartupError
 from storage import Database, StorageUnavailableError, sqlite_path
-
-
-class StartupError(Exception):
-    """The bot cannot start; the message is one line for the person starting it."""
 
 
 def bot_id(token: str) -> str:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from bot.consultation_source import consultation_for
 from bot.logging_setup import redacted
-from bot.settings import Settings, SettingsError, load_dotenv_file, read_settings
-from bot.startup import StartupError
+from bot.settings import Settings, SettingsError, StartupError, load_dotenv_file, read_settings
 from conversations.loader import ConsultationError
 from storage import SchemaTooNewError
 

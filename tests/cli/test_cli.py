@@ -78,3 +78,13 @@ def test_a_rehearsal_date_override_reopens_a_closed_consultation(tmp_path: Path)
     env = {"CONSULTATION_OPENS_AT": "2026-01-01T09:00", "CONSULTATION_CLOSES_AT": "2026-02-01T17:00"}
     result = cli("preview", "--at", "2026-01-10T12:00", stdin="", env=env, cwd=tmp_path)
     assert "Sunday 1 February 2026 at 5pm" in result.stdout
+
+
+def test_the_tools_around_the_bot_start_without_loading_telegrams_library() -> None:
+    """check, export, stats, backup and purge load only what they use: an export of 100,000 respondents peaked at
+    61 MB instead of 38 MB when the command line imported python-telegram-bot and aiohttp on the way in."""
+    probe = "import sys, bot.cli.main; print(sorted(m for m in ('telegram', 'aiohttp', 'httpx') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
