@@ -78,15 +78,15 @@ class TolerantBot(ExtBot[dict[str, Any]]):
                         paced: bool = False) -> int:
         """sendMessage in HTML, returning only the new message's id; `paced` waits for the chat's budget.
 
-        send_message builds a whole Message from Telegram's answer; with removing buttons below, that parsing was
-        a quarter of the bot's CPU under load (benchmarks/analysis.md), for the one number the bot keeps. The
-        call is the same one, through the same rate limiter, and fails with the same errors.
+        send_message builds a whole Message from Telegram's answer; that parsing was a large part of the bot's CPU
+        under load (benchmarks/analysis.md), for the one number the bot keeps. The call is the same one, through the
+        same rate limiter, and fails with the same errors.
         """
         data: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
         if markup is not None:
             data["reply_markup"] = markup
-        result = await self._post("sendMessage", data, api_kwargs=self._merge_api_rl_kwargs(None, PACED if paced
-                                                                                          else None))
+        traffic = self._merge_api_rl_kwargs(None, PACED) if paced else None
+        result = await self._post("sendMessage", data, api_kwargs=traffic)
         return int(result["message_id"])
 
     async def remove_buttons(self, chat_id: int, message_id: int) -> None:
