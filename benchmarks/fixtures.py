@@ -13,7 +13,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
 from conversations.model import Consultation, QuestionKind
 from conversations.state import ConversationState, Phase, Stage
 from storage import Database

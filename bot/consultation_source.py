@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings, SettingsError
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
 from conversations.model import Consultation
 
 

@@ -7,21 +7,34 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from conversations.expressions import Expression
+
+DONT_KNOW = "dont_know"
+
 
 class QuestionKind(StrEnum):
-    """How a question is answered: typed words, or a button followed by an optional reason."""
+    """How a question is answered (issue 13's file contract)."""
 
-    TEXT = "text"
-    CHOICE = "choice"
+    TEXT = "text"  # typed words
+    CHOICE = "choice"  # one option
+    MULTI = "multi"  # options ticked on and off, then Done
+    SCALE = "scale"  # one point of an ordered scale, most positive first
+    NUMBER = "number"  # a whole number between min and max
+    INFO = "info"  # a page to read, then Next; nothing is stored
+
+
+ANSWERABLE = frozenset(QuestionKind) - {QuestionKind.INFO}
+WITH_OPTIONS = frozenset({QuestionKind.CHOICE, QuestionKind.MULTI, QuestionKind.SCALE})
 
 
 @dataclass(frozen=True)
 class Option:
-    """One button on a choice question; `words` are typed equivalents ("yes", "agree")."""
+    """One button; `words` are typed equivalents ("yes", "agree"); `exclusive` stands alone in a multi."""
 
     id: str
     label: str
     words: tuple[str, ...] = ()
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,27 +56,65 @@ class Topic:
 
 @dataclass(frozen=True)
 class Question:
-    """One consultation question, shown after the objectives it relates to."""
+    """One page of the consultation: a question of some kind, or an info page (kind INFO)."""
 
     id: str
-    number: int
-    topic: str
+    number: int  # its place in the file, from 1 (tenants see numbers that count only what applies to them)
     text: str
     kind: QuestionKind
+    topic: str = ""
     context: str = ""
     objectives: tuple[str, ...] = ()
-    options: tuple[Option, ...] = ()
+    options: tuple[Option, ...] = ()  # a scale's points come first, most positive first; then "don't know"
     reason_prompt: str = ""
     max_length: int = 2000
+    required: bool = False
+    show_if: Expression | None = None
+    show_if_source: str = ""
+    min_choices: int = 1
+    max_choices: int | None = None  # None: all of them
+    minimum: int | None = None  # a number question's range
+    maximum: int | None = None
+    unit: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        """Everything but an info page takes an answer."""
+        return self.kind is not QuestionKind.INFO
 
     @property
     def asks_reason(self) -> bool:
-        """A choice question may follow the button with an optional free-text 'why'."""
-        return self.kind is QuestionKind.CHOICE and bool(self.reason_prompt)
+        """A choice, scale or multi may follow with an optional 'why' in the tenant's own words."""
+        return self.kind in WITH_OPTIONS and bool(self.reason_prompt)
 
     def option(self, option_id: str) -> Option | None:
         """The option with this id, if the question has one."""
         return next((o for o in self.options if o.id == option_id), None)
+
+    @property
+    def points(self) -> tuple[Option, ...]:
+        """A scale's points, most positive first (its "don't know" is not one of them)."""
+        return tuple(o for o in self.options if o.id != DONT_KNOW) if self.kind is QuestionKind.SCALE else ()
+
+    def score(self, option_id: str) -> int | None:
+        """A scale point's score: n for the first (most positive) down to 1; None for "don't know" or no point."""
+        ids = [o.id for o in self.points]
+        return len(ids) - ids.index(option_id) if option_id in ids else None
+
+    @property
+    def most_choices(self) -> int:
+        """How many options a multi may have ticked at once."""
+        return self.max_choices if self.max_choices is not None else len(self.options)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A headline figure: the % of those who answered `question` who gave one of `counts`."""
+
+    id: str
+    title: str
+    question: str
+    counts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -99,6 +150,7 @@ class Consultation:
     messages: dict[str, str] = field(default_factory=dict)
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     reminders: tuple[Reminder, ...] = ()
+    measures: tuple[Measure, ...] = ()
     retention_days: int | None = None
     source_file: str = ""
 
@@ -110,13 +162,23 @@ class Consultation:
         """The objective with this id (ids are checked on load)."""
         return next(o for o in self.objectives if o.id == objective_id)
 
-    def topic(self, topic_id: str) -> Topic:
-        """The topic with this id (ids are checked on load)."""
-        return next(t for t in self.topics if t.id == topic_id)
+    def topic(self, topic_id: str) -> Topic | None:
+        """The topic with this id, or None for a question without one."""
+        return next((t for t in self.topics if t.id == topic_id), None)
 
     def question(self, question_id: str) -> Question | None:
         """The question with this id, if any."""
         return next((q for q in self.questions if q.id == question_id), None)
+
+    @property
+    def answerable(self) -> tuple[Question, ...]:
+        """The questions that take an answer (info pages left out), in order."""
+        return tuple(q for q in self.questions if q.answerable)
+
+    @property
+    def routed(self) -> bool:
+        """Whether any question is shown only to some tenants."""
+        return any(q.show_if is not None for q in self.questions)
 
     def with_window(self, opens_at: datetime | None, closes_at: datetime | None) -> Consultation:
         """A copy with the dates overridden, for a rerun or a rehearsal."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2  # 2: answers of every kind (choices, number, shown) and a multi's ticks in progress
 
 
 class Stage(StrEnum):
@@ -31,16 +31,27 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True)
 class Answer:
-    """A tenant's answer to one question: a choice, words, or a skip."""
+    """A tenant's answer to one question, of any kind, or a skip; or the mark of a question they were not shown."""
 
-    choice: str | None = None
-    text: str | None = None
+    choice: str | None = None  # a choice's or a scale's option id
+    text: str | None = None  # words, or the reason after a choice, scale or multi
     skipped: bool = False
+    choices: tuple[str, ...] = ()  # a multi's ticked option ids, in the options' order
+    number: int | None = None
+    shown: bool = True  # False: routed out for this tenant (show_if), so it does not count
 
     @property
     def given(self) -> bool:
-        """True when the tenant said something (not just skipped)."""
-        return bool(self.choice or self.text)
+        """True when the tenant said something (not just skipped) to a question they were shown."""
+        return self.shown and bool(self.choice or self.text or self.choices or self.number is not None)
+
+    @property
+    def counts(self) -> bool:
+        """Answered or skipped: what the review, the exports' current answers and the figures count."""
+        return self.shown and (self.given or self.skipped)
+
+
+NOT_SHOWN = Answer(shown=False)
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class ConversationState:
     furthest: int = -1
     answers: dict[str, Answer] = field(default_factory=dict)
     from_review: bool = False
+    draft: tuple[str, ...] = ()  # a multi question's ticks before Done
     consent_at: datetime | None = None
     started_at: datetime | None = None
     submitted_at: datetime | None = None
@@ -92,10 +104,23 @@ class ConversationState:
             position=int(data["position"]),
             phase=Phase(data["phase"]),
             furthest=int(data["furthest"]),
-            answers={qid: Answer(**a) for qid, a in data.get("answers", {}).items()},
+            answers={qid: _answer(a) for qid, a in data.get("answers", {}).items()},
             from_review=bool(data.get("from_review", False)),
+            draft=tuple(data.get("draft", ())),
             consent_at=when("consent_at"),
             started_at=when("started_at"),
             submitted_at=when("submitted_at"),
             source=data.get("source"),
         )
+
+
+def _answer(data: dict[str, Any]) -> Answer:
+    """An answer from JSON; format 1 had only choice, text and skipped, which keep their meaning."""
+    return Answer(
+        choice=data.get("choice"),
+        text=data.get("text"),
+        skipped=bool(data.get("skipped", False)),
+        choices=tuple(data.get("choices", ())),
+        number=data.get("number"),
+        shown=bool(data.get("shown", True)),
+    )

@@ -15,7 +15,9 @@ def _stored(row: sqlite3.Row) -> StoredAnswer:
     """A row of answers as plain data."""
     return StoredAnswer(
         question_id=row["question_id"],
-        answer=Answer(choice=row["choice"], text=row["text"], skipped=bool(row["skipped"])),
+        answer=Answer(choice=row["choice"], text=row["text"], skipped=bool(row["skipped"]),
+                      choices=tuple(row["choices"].split(",")) if row["choices"] else (), number=row["number"],
+                      shown=bool(row["shown"])),
         answered_at=from_db(row["answered_at"]),
         consultation_version=row["consultation_version"],
         current=bool(row["is_current"]),

@@ -60,7 +60,7 @@ class StepRecord:
     update_id: int | None
     expected_revision: int
     state: ConversationState
-    changed: dict[str, Answer]
+    changed: dict[str, Answer | None]  # None: no answer counts any more (asked again)
     transcript: tuple[TranscriptLine, ...]
     at: datetime
 
@@ -74,9 +74,10 @@ class StepRecord:
                 raise ValueError(f"changed answer for {question_id!r} differs from the one in the new state")
 
 
-def changed_answers(state: ConversationState, question_ids: tuple[str, ...]) -> dict[str, Answer]:
-    """The new answers for the question ids the engine reports as changed (StepResult.changed)."""
-    return {question_id: state.answers[question_id] for question_id in question_ids}
+def changed_answers(state: ConversationState, question_ids: tuple[str, ...]) -> dict[str, Answer | None]:
+    """The new answers for the question ids the engine reports as changed (StepResult.changed); None where the
+    state no longer holds one."""
+    return {question_id: state.answers.get(question_id) for question_id in question_ids}
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,8 @@ async def _save_state(
 
 
 async def _save_answers(conn: aiosqlite.Connection, record: StepRecord) -> None:
-    """Each change is a new current row; the row it replaces stays as history."""
+    """Each change is a new current row; the row it replaces stays as history. None leaves no current row (a
+    question routed back in, to be asked again)."""
     for question_id, answer in record.changed.items():
         key = (record.user_id, record.consultation_id, question_id)
         await conn.execute(
@@ -129,10 +130,13 @@ async def _save_answers(conn: aiosqlite.Connection, record: StepRecord) -> None:
             "WHERE user_id = ? AND consultation_id = ? AND question_id = ? AND is_current = 1",
             key,
         )
+        if answer is None:
+            continue
         await conn.execute(
-            "INSERT INTO answers (user_id, consultation_id, question_id, choice, text, skipped, answered_at, "
-            "consultation_version, is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            (*key, answer.choice, answer.text, int(answer.skipped), to_db(record.at), record.consultation_version),
+            "INSERT INTO answers (user_id, consultation_id, question_id, choice, text, skipped, choices, number, "
+            "shown, answered_at, consultation_version, is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (*key, answer.choice, answer.text, int(answer.skipped), ",".join(answer.choices) or None, answer.number,
+             int(answer.shown), to_db(record.at), record.consultation_version),
         )
 
 

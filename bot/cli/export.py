@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.consultation_source import consultation_for
 from bot.settings import Settings
-from conversations.markup import plain
+from conversations.screens.markup import plain
 from storage import Database
 from storage.export import parse_formats, run_export
 from storage.export.figures import megabytes, number, stats_message

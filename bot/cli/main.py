@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.consultation_source import consultation_for
 from bot.logging_setup import redacted
 from bot.settings import Settings, SettingsError, StartupError, load_dotenv_file, read_settings
-from conversations.loader import ConsultationError
+from conversations.file.loader import ConsultationError
 from storage import SchemaTooNewError
 
 
@@ -57,7 +57,7 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     """Proof-read the conversation with the same engine the bot uses."""
-    from conversations.preview import run_preview
+    from conversations.file.preview import run_preview
 
     consultation = consultation_for(settings, args.file)
     at = args.at
@@ -69,7 +69,7 @@ def _cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     """Validate a file and print a one-screen summary."""
-    from conversations.check import summary
+    from conversations.file.check import summary
 
     print(summary(consultation_for(settings, args.file)))
     return 0

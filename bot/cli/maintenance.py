@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.consultation_source import consultation_for
 from bot.settings import Settings
-from conversations.timefmt import local_time
+from conversations.screens.timefmt import local_time
 from storage import Database
 
 

@@ -28,7 +28,7 @@ from bot.delivery.rate_limit import BULK, limit_args
 from bot.delivery.transport import answer_may_be_lost
 from bot.runtime import Runtime
 from bot.staff.broadcast_progress import Progress
-from conversations.buttons import RESUME
+from conversations.screens.buttons import RESUME
 from storage import broadcasts, recipients
 from storage.broadcasts import Job
 from storage.recipients import Claimed, Outcome

@@ -16,12 +16,12 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.delivery.sending import remove_buttons, send_replies
+from bot.delivery.sending import redraw, remove_buttons, send_replies
 from bot.delivery.telegram_bot import TolerantBot
 from conversations.replies import Reply
 
@@ -36,6 +36,8 @@ class Outgoing:
     `supersedes_buttons`: this moves the conversation on, so buttons of earlier replies not yet sent are dropped.
     `clear_message_id`: an old message whose buttons go (a stale press, an answered erase question).
     `paced`: part of a flood, so it waits for the chat's budget instead of going at once.
+    `redraw_message_id`: the first reply replaces this message's text and buttons (a multi question's ticks) instead
+    of arriving as a new message.
     """
 
     replies: tuple[Reply, ...]
@@ -43,6 +45,7 @@ class Outgoing:
     clear_message_id: int | None = None
     user_id: int | None = None
     paced: bool = False
+    redraw_message_id: int | None = None
 
 
 @dataclass
@@ -95,23 +98,23 @@ class Outbox:
                 del self.chats[chat_id]
 
     async def _send(self, chat_id: int, items: list[Outgoing]) -> None:
-        """Send, removing any old buttons asked for alongside; give up on a chat that blocked us, retry faults.
-
-        Removing old buttons and sending the new messages touch different messages, so they go side by side.
-        """
-        replies = merge(items)
+        """Send in order: redraws of a pressed message where asked for (only the last redraw of a message counts),
+        everything else merged between them; give up on a chat that blocked us, retry faults."""
         user_id = next((i.user_id for i in items if i.user_id is not None), None)
-        paced = any(i.paced for i in items)
-        clearing = asyncio.gather(*(self._retrying(partial(remove_buttons, self.bot, chat_id, i.clear_message_id))
-                                    for i in items if i.clear_message_id is not None))
+        pending: list[Outgoing] = []
         try:
-            try:
-                for reply in replies:
-                    await self._retrying(partial(send_replies, self.bot, chat_id, [reply], paced))
-            except BaseException:
-                clearing.cancel()
-                raise
-            await clearing
+            for index, item in enumerate(items):
+                if item.redraw_message_id is None or not item.replies:
+                    pending.append(item)
+                    continue
+                later = items[index + 1:]
+                if any(i.redraw_message_id == item.redraw_message_id and i.replies for i in later):
+                    continue  # redrawn again before it was ever shown
+                await self._deliver(chat_id, pending)
+                pending = []
+                await self._retrying(partial(redraw, self.bot, chat_id, item.redraw_message_id, item.replies[0]))
+                pending.append(replace(item, replies=item.replies[1:], redraw_message_id=None))
+            await self._deliver(chat_id, pending)
         except Forbidden:
             log.info("a tenant has blocked the bot; their replies are dropped and they are marked unreachable")
             if self.on_blocked is not None and user_id is not None:
@@ -120,6 +123,22 @@ class Outbox:
             log.error("Telegram refused a reply (not retried): %s", error)
         except NetworkError as error:
             log.error("a reply could not be delivered after retrying for two minutes: %s", error)
+
+    async def _deliver(self, chat_id: int, items: list[Outgoing]) -> None:
+        """Send the merged replies, removing any old buttons asked for alongside (they touch other messages)."""
+        if not items:
+            return
+        replies = merge(items)
+        paced = any(i.paced for i in items)
+        clearing = asyncio.gather(*(self._retrying(partial(remove_buttons, self.bot, chat_id, i.clear_message_id))
+                                    for i in items if i.clear_message_id is not None))
+        try:
+            for reply in replies:
+                await self._retrying(partial(send_replies, self.bot, chat_id, [reply], paced))
+        except BaseException:
+            clearing.cancel()
+            raise
+        await clearing
 
     @staticmethod
     async def _retrying(call: Callable[[], Awaitable[None]]) -> None:

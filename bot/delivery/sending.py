@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from conversations.markup import split_message
 from conversations.replies import Reply
+from conversations.screens.markup import split_message
 
 if TYPE_CHECKING:
     from bot.delivery.telegram_bot import TolerantBot
@@ -39,6 +39,21 @@ async def remove_buttons(bot: TolerantBot, chat_id: int, message_id: int) -> Non
         await bot.remove_buttons(chat_id, message_id)
     except BadRequest as error:  # already gone or unchanged: the chat is tidy either way
         log.debug("could not remove old buttons: %s", error)
+
+
+async def redraw(bot: TolerantBot, chat_id: int, message_id: int, reply: Reply) -> None:
+    """Replace a message's text and buttons (a multi question's ticks): one call, and the chat stays short.
+
+    An unchanged message (two taps that cancel out) is fine as it is; one Telegram will not edit any more (too
+    old, or deleted by the tenant) is sent afresh instead, so the tenant still sees where they are.
+    """
+    try:
+        await bot.edit_html(chat_id, message_id, reply.text, keyboard(reply))
+    except BadRequest as error:
+        if "not modified" in str(error).lower():
+            return
+        log.info("could not redraw a message (%s); sending it afresh", error)
+        await send_replies(bot, chat_id, [reply])
 
 
 async def send_replies(bot: TolerantBot, chat_id: int, replies: Sequence[Reply], paced: bool = False) -> None:

@@ -89,6 +89,15 @@ class TolerantBot(ExtBot[dict[str, Any]]):
         result = await self._post("sendMessage", data, api_kwargs=traffic)
         return int(result["message_id"])
 
+    async def edit_html(self, chat_id: int, message_id: int, text: str,
+                        markup: InlineKeyboardMarkup | None = None) -> None:
+        """editMessageText in HTML; like send_html, Telegram's answer is not parsed into a Message."""
+        data: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text,
+                                "parse_mode": ParseMode.HTML}
+        if markup is not None:
+            data["reply_markup"] = markup
+        await self._post("editMessageText", data)
+
     async def remove_buttons(self, chat_id: int, message_id: int) -> None:
         """editMessageReplyMarkup without a markup (Telegram removes the buttons); the answer is not parsed."""
         await self._post("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})

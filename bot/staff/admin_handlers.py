@@ -17,7 +17,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.runtime import Runtime, runtime_of
 from bot.staff.roles import Role, authorised
-from conversations.markup import split_message
+from conversations.screens.markup import split_message
 from storage.export import ExportFile, parse_formats, run_export
 from storage.export.figures import megabytes, number, stats_message
 from storage.stats import gather_stats

@@ -16,8 +16,8 @@ from bot.delivery.outbox import Outgoing
 from bot.runtime import Runtime, runtime_of
 from bot.tenant.stepper import tenant_step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
-from conversations.prompts import my_data
 from conversations.replies import Button, Reply
+from conversations.screens.review import my_data
 from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
@@ -85,18 +85,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = runtime_of(context)
     data = query.data or ""
     chat_id = query.message.chat.id if query.message else query.from_user.id
+    pressed = query.message.message_id if query.message is not None else None
     if data in (ERASE_YES, ERASE_NO):
         if await claim_update(runtime.db, update.update_id):
             await answer_press(query)
-            pressed = query.message.message_id if query.message is not None else None
             await _erase_answer(runtime, query.from_user.id, chat_id, data == ERASE_YES, pressed)
         return
-    result = await tenant_step(runtime, update.update_id, query.from_user.id, chat_id, Press(data))
+    result = await tenant_step(runtime, update.update_id, query.from_user.id, chat_id, Press(data), pressed)
     if result is None:
         return  # a re-delivered press: it was answered the first time
     await answer_press(query, runtime.say("button_stale") if result.stale_press else None)
-    if result.stale_press and query.message is not None:
-        runtime.send(chat_id, Outgoing((), clear_message_id=query.message.message_id))
+    if result.stale_press and pressed is not None:
+        runtime.send(chat_id, Outgoing((), clear_message_id=pressed))
 
 
 async def answer_press(query: CallbackQuery, note: str | None = None) -> None:

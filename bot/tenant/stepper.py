@@ -6,10 +6,10 @@ import logging
 
 from bot.delivery.outbox import Outgoing
 from bot.runtime import Runtime
-from conversations.engine import StepResult, step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
-from conversations.markup import plain
+from conversations.flow.engine import StepResult, step
 from conversations.replies import Reply
+from conversations.screens.markup import plain
 from conversations.state import ConversationState
 from storage import StaleStateError, StepRecord, StorageUnavailableError, TranscriptLine, changed_answers
 
@@ -35,7 +35,7 @@ def describe_outgoing(reply: Reply) -> str:
 
 
 async def tenant_step(runtime: Runtime, update_id: int, user_id: int, chat_id: int,
-                      event: Event) -> StepResult | None:
+                      event: Event, pressed: int | None = None) -> StepResult | None:
     """Run the step and commit it before replying; returns None when the update was already applied."""
     consultation = runtime.consultation
     for _attempt in range(MAX_ATTEMPTS):
@@ -65,14 +65,18 @@ async def tenant_step(runtime: Runtime, update_id: int, user_id: int, chat_id: i
             return None
         log.info("update %s applied: stage=%s position=%s changed=%d", update_id,
                  result.state.stage.value, result.state.position, len(result.changed))
-        deliver(runtime, chat_id, user_id, loaded.state, result)
+        deliver(runtime, chat_id, user_id, loaded.state, result, pressed)
         return result
     raise StorageUnavailableError("the conversation kept changing under this step")
 
 
-def deliver(runtime: Runtime, chat_id: int, user_id: int, before: ConversationState, result: StepResult) -> None:
-    """Queue the replies; once the tenant has moved on, buttons of earlier replies not yet sent are dropped."""
+def deliver(runtime: Runtime, chat_id: int, user_id: int, before: ConversationState, result: StepResult,
+            pressed: int | None = None) -> None:
+    """Queue the replies; once the tenant has moved on, buttons of earlier replies not yet sent are dropped. A
+    multi question's ticks redraw the message that was pressed (`pressed`) instead of sending a new one."""
     state = result.state
     moved = (before.stage, before.position, before.phase) != (state.stage, state.position, state.phase)
     supersedes = moved or any(r.buttons for r in result.replies)
-    runtime.send(chat_id, Outgoing(result.replies, supersedes_buttons=supersedes, user_id=user_id))
+    redraw = pressed if result.edit_pressed else None
+    runtime.send(chat_id, Outgoing(result.replies, supersedes_buttons=supersedes, user_id=user_id,
+                                   redraw_message_id=redraw))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conversations.markup import escape, plain
 from conversations.model import Consultation, Question
-from conversations.timefmt import local_time
+from conversations.screens.markup import escape, plain
+from conversations.screens.timefmt import local_time
 from storage.stats import ConsultationStats, QuestionFigures
 
 
@@ -69,7 +69,8 @@ def headline(consultation: Consultation, stats: ConsultationStats) -> list[tuple
 def question_lines(consultation: Consultation, question: Question, figures: QuestionFigures) -> list[str]:
     """One question's figures for a chat message: answered and skipped, then each choice's tally."""
     say = consultation.message
-    topic = escape(plain(consultation.topic(question.topic).title))
+    found = consultation.topic(question.topic)
+    topic = escape(plain(found.title)) if found else ""
     lines = [say("stats_question_line", number=question.number, topic=topic,
                  answered=number(figures.answered), skipped=number(figures.skipped))]
     chosen = sum(figures.choices.values())

@@ -14,9 +14,9 @@ from typing import TextIO
 
 import aiosqlite
 
-from conversations.markup import plain
 from conversations.model import Consultation, Question
-from conversations.timefmt import local_time
+from conversations.screens.markup import plain
+from conversations.screens.timefmt import local_time
 from storage.export import charts, rows
 from storage.export.figures import countdown, headline, number, option_label, percent
 from storage.stats import ConsultationStats, QuestionFigures
@@ -88,7 +88,8 @@ def summary(
 def question_top(consultation: Consultation, question: Question, figures: QuestionFigures) -> Iterator[str]:
     """The consultation's own wording, then the figures, then a chart of the choices."""
     say = consultation.message
-    topic = plain(consultation.topic(question.topic).title)
+    found = consultation.topic(question.topic)
+    topic = plain(found.title) if found else ""
     heading = say("report_question", number=question.number, total=len(consultation.questions), topic=topic)
     yield f'<section id="q{question.number}">\n<h2>{escape(heading)}</h2>\n'
     if question.context:

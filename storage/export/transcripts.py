@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from conversations.markup import plain
 from conversations.model import Consultation
+from conversations.screens.markup import plain
 from storage.export.cells import local_text
 from storage.export.rows import Line, Response
 from storage.export.zipstream import StreamingZip

@@ -11,8 +11,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from conversations.markup import plain
 from conversations.model import Consultation
+from conversations.screens.markup import plain
 from storage.export.cells import xlsx_text
 from storage.export.columns import Table, Value
 from storage.export.figures import headline, option_label

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.migrations import m0001_initial, m0002_broadcasts
+from storage.migrations import m0001_initial, m0002_broadcasts, m0003_question_kinds
 
 NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -27,4 +27,5 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", m0001_initial.SQL),
     Migration(2, "broadcasts", m0002_broadcasts.SQL),
+    Migration(3, "question_kinds", m0003_question_kinds.SQL),
 )

@@ -6,9 +6,9 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conversations.engine import step
 from conversations.events import Press, Start, Text
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
+from conversations.flow.engine import step
 from conversations.state import ConversationState
 from storage import Database, StepRecord, TranscriptLine, changed_answers
 from tests.cli.test_cli import cli

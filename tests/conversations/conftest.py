@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
 from conversations.model import Consultation
 
 

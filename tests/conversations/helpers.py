@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conversations.engine import StepResult, step
 from conversations.events import Event, Press, Start, Text
-from conversations.markup import plain
+from conversations.flow.engine import StepResult, step
 from conversations.model import Consultation
 from conversations.replies import Reply
+from conversations.screens.markup import plain
 from conversations.state import ConversationState
 
 IN_WINDOW = datetime(2020, 11, 10, 12, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.check import messages_of, summary
+from conversations.file.check import messages_of, summary
 from conversations.model import Consultation, QuestionKind
 
 

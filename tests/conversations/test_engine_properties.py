@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversations import buttons as ids
-from conversations.engine import step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
+from conversations.flow.engine import step
+from conversations.screens import buttons as ids
 from conversations.state import ConversationState, Phase, Stage
 
 CONSULTATION = load_consultation()

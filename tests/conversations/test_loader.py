@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.loader import ConsultationError, load_consultation
+from conversations.file.loader import ConsultationError, load_consultation
 
 MINIMAL = '''
 id = "tiny"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.loader import default_consultation_path
+from conversations.file.loader import default_consultation_path
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant, eventually
 from tests.staff.e2e_support import deliveries, populated

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.tenant.stepper import describe_incoming, describe_outgoing
-from conversations import buttons
-from conversations.engine import step
 from conversations.events import Event, Press, Start, Text
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
+from conversations.flow.engine import step
 from conversations.model import Consultation
+from conversations.screens import buttons
 from storage import Database, StepRecord, TranscriptLine, changed_answers
 
 NOW = datetime(2020, 12, 1, 10, 0, tzinfo=UTC)  # the export is made the morning after the close

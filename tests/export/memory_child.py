@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
 from storage import Database
 from storage.export import FORMATS, run_export
 

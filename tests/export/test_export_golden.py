@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conversations.markup import plain
+from conversations.screens.markup import plain
 from storage import Database
 from storage.export import ExportResult
 from storage.export.figures import stats_message

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.markup import plain
+from conversations.screens.markup import plain
 from storage import Database
 from storage.export.figures import countdown, duration, stats_message
 from storage.stats import gather_stats, reminders_sent

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
 from conversations.model import Consultation
 from storage import Database
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from conversations import buttons
-from conversations.engine import StepResult, step
 from conversations.events import Event, Press, Start, Text
-from conversations.loader import load_consultation
+from conversations.file.loader import load_consultation
+from conversations.flow.engine import StepResult, step
 from conversations.model import Consultation
+from conversations.screens import buttons
 from conversations.state import Answer, ConversationState, Stage
 from storage import Database, StepRecord, TranscriptLine, changed_answers, sqlite_path
 

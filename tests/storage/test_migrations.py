@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,42 @@ def test_a_migration_splits_into_whole_statements_triggers_included() -> None:
     assert found[1].startswith("CREATE TRIGGER") and found[1].endswith("END;")
     with pytest.raises(ValueError, match="unfinished"):
         statements("CREATE TABLE t (a)")
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+OLD_COLUMNS = ("user_id, consultation_id, question_id, choice, text, skipped, answered_at, consultation_version, "
+               "is_current")
+
+
+async def test_a_database_from_the_release_before_question_kinds_upgrades_in_place_with_answers_unchanged(
+    tmp_path: Path,
+) -> None:
+    """Written by the real bot as released (tests/storage/fixtures/README.md): schema 2 becomes 3 in place."""
+    from conversations.events import Review
+    from conversations.file.loader import load_consultation
+    from conversations.flow.engine import step
+
+    path = tmp_path / "consultation.db"
+    shutil.copy(FIXTURES / "before-question-kinds.db", path)
+    with sqlite3.connect(path) as conn:
+        before = conn.execute(f"SELECT {OLD_COLUMNS} FROM answers ORDER BY id").fetchall()
+    assert versions(path) == [1, 2] and len(before) == 9
+
+    async with await Database.open(f"sqlite:///{path}") as db:
+        assert await db.integrity_check() == "ok"
+        current = {a.question_id: a.answer for a in await db.current_answers(5550001, "connexus-procurement-2020")}
+        loaded = await db.load_state(5550001, "connexus-procurement-2020")
+    assert versions(path) == [1, 2, 3]
+    with sqlite3.connect(path) as conn:
+        after = conn.execute(f"SELECT {OLD_COLUMNS} FROM answers ORDER BY id").fetchall()
+        new_columns = conn.execute("SELECT DISTINCT choices, number, shown FROM answers").fetchall()
+    assert after == before, "an answer changed in the upgrade"
+    assert new_columns == [(None, None, 1)]
+    changed = current["q2_local_suppliers"]
+    assert changed.choice == "disagree" and changed.text == "Changed my mind"
+    assert current["q3_cost_quality"].skipped and current["q3_cost_quality"].counts
+    assert current["q5_other"].text == 'Thanks & well done, "truly" =1+1'
+    # the saved conversation (state format 1) carries on with today's engine: its review shows every answer
+    shown = step(load_consultation(), loaded.state, Review(), datetime(2020, 11, 20, 12, tzinfo=UTC))
+    text = "\n".join(r.text for r in shown.replies)
+    assert "Changed my mind" in text and "Repairs take too long" in text and "(skipped)" in text

@@ -32,6 +32,11 @@ def next_button_id(question_id: str) -> str:
     return f"next:{question_id}"
 
 
+def done_button_id(question_id: str) -> str:
+    """A multi question: the ticks are complete; move on."""
+    return f"done:{question_id}"
+
+
 def change_button_id(question_id: str) -> str:
     """From the review: change this question's answer."""
     return f"change:{question_id}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import string
 import tomllib
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -11,15 +10,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from conversations.buttons import MAX_BUTTON_BYTES, option_button_id
-from conversations.markup import markup_problem
-from conversations.model import Consultation, Objective, Option, Question, QuestionKind, Reminder, Topic
+from conversations.file.questions import QuestionReader
+from conversations.file.reader import FileReader
+from conversations.model import Consultation, Objective, Option, Question, Reminder, Topic
 
-TELEGRAM_MESSAGE_LIMIT = 4096
-ID_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
 DURATION_PATTERN = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 AUDIENCES = ("started_not_finished", "agreed_not_started")
-TEMPLATE_FIELDS = {"opens", "closes", "minutes", "questions"}
+TEMPLATE_FIELDS = {"opens", "closes", "minutes", "questions", "organisation", "title"}
 
 
 class ConsultationError(Exception):
@@ -49,12 +46,12 @@ def load_consultation(path: Path | str | None = None) -> Consultation:
 
 def _default_wording() -> dict[str, Any]:
     """The shared bot wording bundled in conversations/wording/*.toml (tenant, staff, admin), merged."""
-    merged: dict[str, Any] = {"messages": {}, "words": {}}
+    merged: dict[str, Any] = {"messages": {}, "words": {}, "scales": {}}
     folder = resources.files("conversations") / "wording"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             part = tomllib.loads(entry.read_text(encoding="utf-8"))
-            for table in ("messages", "words"):
+            for table in ("messages", "words", "scales"):
                 clashes = set(merged[table]) & set(part.get(table, {}))
                 if clashes:
                     raise ConsultationError([f"wording/{entry.name}: {table}: {sorted(clashes)} defined twice"])
@@ -62,65 +59,12 @@ def _default_wording() -> dict[str, Any]:
     return merged
 
 
-class _Reader:
-    """Collects every problem in a file instead of stopping at the first one."""
+class _Reader(FileReader):
+    """The whole file: its window, wording, objectives and topics here; its questions in QuestionReader."""
 
     def __init__(self, file: Path, raw: dict[str, Any], wording: dict[str, Any]) -> None:
-        self.file = file
-        self.raw = raw
+        super().__init__(file, raw)
         self.wording = wording
-        self.problems: list[str] = []
-
-    def problem(self, key: str, what: str) -> None:
-        """Record one readable problem naming the file and the key."""
-        self.problems.append(f"{self.file}: {key}: {what}")
-
-    def text(self, table: dict[str, Any], key: str, where: str, required: bool = True) -> str:
-        """A non-empty string from the file, with its markup checked."""
-        value = table.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.problem(where, "is missing or empty")
-            return ""
-        if not isinstance(value, str):
-            self.problem(where, f"should be text, not {type(value).__name__}")
-            return ""
-        self.check_message(where, value)
-        return value.strip()
-
-    def check_message(self, where: str, value: str) -> None:
-        """Markup Telegram would refuse, or a message too long to send, is caught here."""
-        issue = markup_problem(value)
-        if issue:
-            self.problem(where, issue)
-        if len(value) > TELEGRAM_MESSAGE_LIMIT:
-            self.problem(where, f"is {len(value)} characters; one Telegram message holds {TELEGRAM_MESSAGE_LIMIT}")
-
-    def identifier(self, table: dict[str, Any], where: str) -> str:
-        """A short, safe id that can travel in button data."""
-        value = table.get("id")
-        if not isinstance(value, str) or not value:
-            self.problem(f"{where}.id", "is missing")
-            return ""
-        if not ID_PATTERN.match(value):
-            self.problem(f"{where}.id", f"'{value}' should use only a-z, 0-9, - and _ (at most 40 characters)")
-        return value
-
-    def tables(self, key: str) -> list[dict[str, Any]]:
-        """A list of tables ([[key]] in TOML), or a problem if it is something else."""
-        value = self.raw.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.problem(key, "should be a list of tables ([[" + key + "]])")
-            return []
-        return value
-
-    def unique(self, ids: list[str], where: str) -> None:
-        """Duplicate ids would make answers ambiguous."""
-        seen: set[str] = set()
-        for value in ids:
-            if value and value in seen:
-                self.problem(where, f"duplicate id '{value}'")
-            seen.add(value)
 
     def zone(self) -> ZoneInfo:
         """The consultation's time zone, which every date is read in."""
@@ -164,7 +108,11 @@ class _Reader:
             self.problem("privacy", "is missing: tenants must see a privacy notice before the first question")
         objectives = self.objectives()
         topics = self.topics()
-        questions = self.questions({o.id for o in objectives}, {t.id for t in topics})
+        organisation, title = self.text(raw, "organisation", "organisation"), self.text(raw, "title", "title")
+        reading = QuestionReader(self, organisation, title, {o.id for o in objectives}, {t.id for t in topics},
+                                 self.scales())
+        questions = reading.questions()
+        measures = reading.measures(questions)
         self.check_objectives_shown(objectives, questions)
         messages, words = self.wording_tables()
         minutes = raw.get("minutes_to_complete", 10)
@@ -178,8 +126,8 @@ class _Reader:
         consultation = Consultation(
             id=cid,
             version=str(raw.get("version", "1")),
-            title=self.text(raw, "title", "title"),
-            organisation=self.text(raw, "organisation", "organisation"),
+            title=title,
+            organisation=organisation,
             welcome=self.template(raw, "welcome"),
             introduction=self.introduction(),
             privacy_notice=self.template(privacy, "notice", "privacy.notice"),
@@ -195,6 +143,7 @@ class _Reader:
             messages=messages,
             words=words,
             reminders=self.reminders(),
+            measures=measures,
             retention_days=retention,
             source_file=str(self.file),
         )
@@ -205,9 +154,7 @@ class _Reader:
     def template(self, table: dict[str, Any], key: str, where: str | None = None) -> str:
         """Text that may name {opens}, {closes}, {minutes} or {questions}, and nothing else."""
         value = self.text(table, key, where or key)
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        for name in sorted(names - TEMPLATE_FIELDS):
-            self.problem(where or key, f"unknown placeholder {{{name}}} (you can use {sorted(TEMPLATE_FIELDS)})")
+        self.placeholders(where or key, value, TEMPLATE_FIELDS)
         return value
 
     def introduction(self) -> tuple[str, ...]:
@@ -250,94 +197,11 @@ class _Reader:
         self.unique([t.id for t in found], "topics")
         return tuple(found)
 
-    def questions(self, objective_ids: set[str], topic_ids: set[str]) -> tuple[Question, ...]:
-        """The questions, in the order tenants meet them."""
-        tables = self.tables("questions")
-        if not tables:
-            self.problem("questions", "there are no questions")
-        found = [self.question(t, n, objective_ids, topic_ids) for n, t in enumerate(tables, start=1)]
-        self.unique([q.id for q in found], "questions")
-        return tuple(found)
-
-    def question(
-        self, table: dict[str, Any], number: int, objective_ids: set[str], topic_ids: set[str]
-    ) -> Question:
-        """One question, its kind and, for a choice, its buttons."""
-        where = f"questions[{number}]"
-        qid = self.identifier(table, where)
-        topic = table.get("topic", "")
-        if topic not in topic_ids:
-            self.problem(f"{where}.topic", f"'{topic}' is not one of the topics {sorted(topic_ids)}")
-        objectives = table.get("objectives", [])
-        if not isinstance(objectives, list):
-            self.problem(f"{where}.objectives", "should be a list of objective ids")
-            objectives = []
-        for objective in objectives:
-            if objective not in objective_ids:
-                self.problem(f"{where}.objectives", f"'{objective}' is not one of the objectives")
-        kind_name = table.get("kind", "")
-        try:
-            kind = QuestionKind(kind_name)
-        except ValueError:
-            self.problem(f"{where}.kind", f"'{kind_name}' should be \"text\" or \"choice\"")
-            kind = QuestionKind.TEXT
-        limit = table.get("max_length", 2000)
-        if not isinstance(limit, int) or not 1 <= limit <= 3500:
-            self.problem(f"{where}.max_length", "should be a whole number from 1 to 3500")
-            limit = 2000
-        options = self.options(table, where, qid) if kind is QuestionKind.CHOICE else ()
-        if kind is QuestionKind.TEXT and table.get("options"):
-            self.problem(f"{where}.options", "a text question has no options: set kind = \"choice\"")
-        return Question(
-            id=qid,
-            number=number,
-            topic=topic if isinstance(topic, str) else "",
-            text=self.text(table, "text", f"{where}.text"),
-            kind=kind,
-            context=self.text(table, "context", f"{where}.context", required=False),
-            objectives=tuple(str(o) for o in objectives),
-            options=options,
-            reason_prompt=self.text(table, "reason_prompt", f"{where}.reason_prompt", required=False),
-            max_length=limit,
-        )
-
-    def options(self, table: dict[str, Any], where: str, qid: str) -> tuple[Option, ...]:
-        """A choice question's buttons; each id must fit Telegram's 64-byte button data."""
-        raw_options = table.get("options", [])
-        if not isinstance(raw_options, list) or len(raw_options) < 2:
-            self.problem(f"{where}.options", "a choice question needs at least two options")
-            return ()
-        found = []
-        for index, option in enumerate(raw_options, start=1):
-            at = f"{where}.options[{index}]"
-            if not isinstance(option, dict):
-                self.problem(at, "should be a table with id and label")
-                continue
-            oid = option.get("id")
-            if not isinstance(oid, str) or not oid:
-                self.problem(f"{at}.id", "is missing")
-                oid = ""
-            elif len(option_button_id(qid, oid).encode()) > MAX_BUTTON_BYTES:
-                self.problem(
-                    f"{at}.id",
-                    f"'{oid}' is too long: with the question id it would not fit Telegram's "
-                    f"{MAX_BUTTON_BYTES}-byte button data",
-                )
-            elif not ID_PATTERN.match(oid):
-                self.problem(f"{at}.id", f"'{oid}' should use only a-z, 0-9, - and _")
-            words = option.get("words", [])
-            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-                self.problem(f"{at}.words", "should be a list of words")
-                words = []
-            found.append(
-                Option(
-                    id=oid,
-                    label=self.text(option, "label", f"{at}.label"),
-                    words=tuple(w.strip().lower() for w in words),
-                )
-            )
-        self.unique([o.id for o in found], f"{where}.options")
-        return tuple(found)
+    def scales(self) -> dict[str, tuple[Option, ...]]:
+        """The scale presets (conversations/wording/scales.toml) a question can name with scale = "..."."""
+        return {name: tuple(Option(p["id"], p["label"], tuple(w.lower() for w in p.get("words", ())))
+                            for p in preset["points"])
+                for name, preset in self.wording.get("scales", {}).items()}
 
     def check_objectives_shown(self, objectives: tuple[Objective, ...], questions: tuple[Question, ...]) -> None:
         """Every objective must be explained before some question, or tenants never see it."""

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import textstat
 
-from conversations.markup import plain
 from conversations.model import Consultation
-from conversations.prompts import fill
-from conversations.timefmt import local_time
+from conversations.screens.markup import plain
+from conversations.screens.prompts import fill
+from conversations.screens.timefmt import local_time
 
 HARD_TO_READ = 60.0  # Flesch reading ease below this is harder than plain English for most adults
 

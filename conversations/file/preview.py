@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
-from conversations.engine import step
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
-from conversations.markup import plain
+from conversations.flow.engine import step
 from conversations.model import Consultation
 from conversations.replies import Reply
+from conversations.screens.markup import plain
 from conversations.state import ConversationState, Stage
 
 COMMANDS: dict[str, Callable[[], Event]] = {

@@ -1,0 +1,1 @@
+"""What a tenant sees: every message and button, in the consultation's wording and Telegram's small HTML."""
