@@ -208,13 +208,13 @@ class _Step(Answering):
     def advance(self) -> Outcome:
         """On to the next page shown; from the review, to any question that routing has just brought in, then back."""
         index = self.state.position
-        routed = reconcile(self.c, self.state)
+        self.state = reconcile(self.c, self.state)  # the answer just given may route later questions out or in
         if self.state.from_review:
-            pending = still_to_ask(self.c, routed, index)
+            pending = still_to_ask(self.c, self.state, index)
             if pending is None:
                 return self.to_review()
             return self.arrive(pending)
-        following = next_page(self.c, routed.answers, index)
+        following = next_page(self.c, self.state.answers, index)
         if following is None:
             return self.to_review()
         self.state = replace(self.state, from_review=False)
