@@ -54,6 +54,30 @@ def test_a_piped_preview_session_reaches_submitted(tmp_path: Path) -> None:
     assert "The tenant reached 'submitted'." in result.stdout
 
 
+def test_a_piped_preview_plays_every_kind_and_the_routing(tmp_path: Path) -> None:
+    example = PROJECT / "conversations" / "consultations" / "examples" / "every-kind.toml"
+    typed = "\n".join([
+        "yes", "1",                 # agree; the info page's Next
+        "2", "Mostly good", "1",    # overall: Fairly satisfied, a reason, Next
+        "no",                       # no repair: the repairs scale is routed out
+        "1", "2", "6", "skip",      # tick Repairs and Cleaning, Done, no reason
+        "4 visits",                 # shown because Cleaning was ticked
+        "2",                        # listens: Agree
+        "2",                        # the info page shown to the satisfied: Next
+        "3",                        # household (required, typed)
+        "4",                        # age group: Prefer not to say
+        "skip",                     # anything else
+        "send",
+    ]) + "\n"
+    result = cli("preview", str(example), "--at", "2026-12-10T12:00", stdin=typed, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[2] ✔ Cleaning of shared areas" in out, "the ticks show on the options"
+    assert "repairs service over the last 12 months" not in out, "routed out by 'no'"
+    assert "✔ Repairs, ✔ Cleaning of shared areas" in out and "4 visits" in out and "3 people" in out
+    assert "The tenant reached 'submitted'." in out
+
+
 def test_preview_outside_the_window_shows_what_a_tenant_would_see(tmp_path: Path) -> None:
     result = cli("preview", "--at", "2020-12-25T10:00", stdin="", cwd=tmp_path)
     assert "closed on Monday 30 November 2020 at 5pm" in result.stdout
