@@ -44,6 +44,13 @@ def csv_field_sql(column: str) -> str:
             f"THEN '\"' || replace({safe}, '\"', '\"\"') || '\"' ELSE {safe} END")
 
 
+def csv_field(value: str) -> str:
+    """One field as csv.writer's excel dialect writes it (for the few written outside it: option labels)."""
+    if any(char in value for char in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
 def xlsx_text(value: str) -> str:
     """Neutralised, and with characters XML cannot carry replaced by U+FFFD so the cell is still written."""
     return XML_ILLEGAL.sub("\ufffd", neutralise(value))

@@ -10,9 +10,11 @@ import aiosqlite
 
 from conversations.model import Consultation
 from storage.export import rows
-from storage.export.cells import local_text, neutralise
+from storage.export.cells import csv_field, local_text, neutralise
 from storage.export.columns import Table, Value
 from storage.export.rows import Flat
+
+__all__ = ["CsvLines", "csv_field", "text", "write_csv"]
 
 
 def text(value: Value) -> str:
@@ -24,13 +26,6 @@ def text(value: Value) -> str:
     if isinstance(value, int):
         return str(value)
     return neutralise(value)
-
-
-def csv_field(value: str) -> str:
-    """One field as csv.writer's excel dialect writes it (for the few written outside it: choice labels)."""
-    if any(char in value for char in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
 
 
 class CsvLines:
@@ -62,11 +57,9 @@ async def write_csv(path: Path, conn: aiosqlite.Connection, consultation: Consul
         file.write("\ufeff")
         writer = csv.writer(file)  # the excel dialect: quotes fields holding commas, quotes or line breaks
         writer.writerow([text(name) for name in table.header()])
-        if len(table.question_ids) <= rows.MAX_FLAT_QUESTIONS:
+        if len(table.questions) <= rows.MAX_FLAT_QUESTIONS:
             as_line = CsvLines(table)
-            labels = [{choice: csv_field(neutralise(label)) for choice, label in table.labels[question_id].items()}
-                      for question_id in table.question_ids]
-            async for chunk in rows.flat_responses(conn, consultation.id, table.question_ids, labels):
+            async for chunk in rows.flat_responses(conn, consultation.id, table.questions):
                 file.write("".join(map(as_line, chunk)))
                 count += len(chunk)
         else:  # too many questions to join in one query: the general path, slower but the same cells

@@ -15,7 +15,8 @@ from typing import Any
 
 import aiosqlite
 
-from storage.export.cells import csv_field_sql
+from conversations.model import Question
+from storage.export.flat_sql import flat_query
 
 CHUNK = 500
 
@@ -34,12 +35,16 @@ WRITTEN = (
 
 @dataclass(frozen=True)
 class Cell:
-    """One question's current answer as stored: the choice's id, the words, whether skipped, and the version."""
+    """One question's current answer as stored: the choice's (or scale point's) id, the words, whether skipped, the
+    version, a multi's ticked ids, a number, and whether the question was shown at all (routing)."""
 
     choice: str | None
     text: str | None
     skipped: bool
     version: str
+    choices: tuple[str, ...] = ()
+    number: int | None = None
+    shown: bool = True
 
 
 @dataclass(frozen=True)
@@ -120,47 +125,22 @@ async def stream(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...
 
 
 # One respondent for responses.csv: (user_id, reference, source, started_at, agreed_at, finished_at, answers).
-# reference and source are CSV fields already; answers is the four CSV fields of every question, joined by commas.
+# reference and source are CSV fields already; answers is every question's CSV fields (layout.fields), joined by commas.
 Flat = tuple[Any, ...]
 MAX_FLAT_QUESTIONS = 60  # one join per question; SQLite allows 64 tables in a query
 
 
-def _flat_sql(question_count: int, labels: list[dict[str, str]]) -> str:
-    """One row per respondent with its answers already written as CSV by SQLite (no Python loop over 500,000
-    answers, no csv.writer over 2,000,000 cells); each question's current answer is found through its unique index.
+async def flat_responses(conn: aiosqlite.Connection, consultation_id: str, questions: tuple[Question, ...]
+                         ) -> AsyncIterator[list[Flat]]:
+    """Agreed respondents as flat rows (see Flat), in reference order, a chunk at a time: the CSV's fast path.
 
-    `labels[i]` maps question i's choice ids to their labels, already written as CSV fields (neutralised and
-    quoted where needed); they are bound as parameters after the consultation and question ids, in order.
+    SQLite writes the answers as CSV (flat_sql): no Python loop over 500,000 answers, no csv.writer over
+    2,000,000 cells.
     """
-    columns, joins, bound = [], [], question_count + 2
-    for index in range(question_count):
-        a = f"a{index}"
-        cases = " ".join(f"WHEN ?{bound + 2 * n} THEN ?{bound + 2 * n + 1}" for n in range(len(labels[index])))
-        bound += 2 * len(labels[index])
-        status = (f"CASE WHEN coalesce({a}.choice, '') != '' OR coalesce({a}.text, '') != '' THEN 'answered' "
-                  f"WHEN {a}.skipped THEN 'skipped' ELSE '' END")
-        unlabelled = csv_field_sql(a + ".choice")  # a choice id the consultation no longer has
-        labelled = f"CASE {a}.choice {cases} ELSE {unlabelled} END" if cases else unlabelled
-        chosen = f"CASE WHEN coalesce({a}.choice, '') = '' THEN '' ELSE {labelled} END"
-        columns.append(f"CASE WHEN {a}.user_id IS NULL THEN ',,,' ELSE {status} || ',' || {chosen} || ',' || "
-                       f"{csv_field_sql(a + '.text')} || ',' || {csv_field_sql(a + '.consultation_version')} END")
-        joins.append(f"LEFT JOIN answers {a} ON {a}.user_id = c.user_id AND {a}.consultation_id = c.consultation_id "
-                     f"AND {a}.question_id = ?{index + 2} AND {a}.is_current = 1 ")
-    answers = " || ',' || ".join(columns) if columns else "''"
-    return (f"SELECT r.user_id, {csv_field_sql('r.reference')}, {csv_field_sql('r.source')}, c.started_at, "
-            f"c.consent_at, c.submitted_at, {answers} "
-            + AGREED.replace("c.consultation_id = ?", "c.consultation_id = ?1") + "".join(joins)
-            + "ORDER BY r.reference")
-
-
-async def flat_responses(conn: aiosqlite.Connection, consultation_id: str, question_ids: tuple[str, ...],
-                         labels: list[dict[str, str]]) -> AsyncIterator[list[Flat]]:
-    """Agreed respondents as flat rows (see Flat), in reference order, a chunk at a time: the CSV's fast path."""
-    if len(question_ids) > MAX_FLAT_QUESTIONS:
+    if len(questions) > MAX_FLAT_QUESTIONS:
         raise ValueError(f"flat_responses handles up to {MAX_FLAT_QUESTIONS} questions")
-    pairs = [value for mapping in labels for item in mapping.items() for value in item]
-    sql = _flat_sql(len(question_ids), labels)
-    async for chunk in chunks(conn, sql, (consultation_id, *question_ids, *pairs), plain=True):
+    sql, params = flat_query(consultation_id, questions)
+    async for chunk in chunks(conn, sql, tuple(params), plain=True):
         yield chunk
 
 
@@ -168,7 +148,7 @@ async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIt
     """Each agreed respondent with their current answers, one at a time."""
     sql = (
         "SELECT r.user_id, r.reference, r.source, c.started_at, c.consent_at, c.submitted_at, "
-        "a.question_id, a.choice, a.text, a.skipped, a.consultation_version " + AGREED
+        "a.question_id, a.choice, a.text, a.skipped, a.consultation_version, a.choices, a.number, a.shown " + AGREED
         + "LEFT JOIN answers a ON a.user_id = c.user_id AND a.consultation_id = c.consultation_id "
         "AND a.is_current = 1 ORDER BY r.reference"
     )
@@ -179,7 +159,8 @@ async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIt
                 yield current
             current = Response(*row[:6])
         if row[6] is not None:
-            current.answers[row[6]] = Cell(row[7], row[8], bool(row[9]), row[10])
+            ticked = tuple(row[11].split(",")) if row[11] else ()
+            current.answers[row[6]] = Cell(row[7], row[8], bool(row[9]), row[10], ticked, row[12], bool(row[13]))
     if current is not None:
         yield current
 
