@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conversations.model import Consultation, Question
+from conversations.model import Consultation, Question, QuestionKind
 from conversations.screens.markup import escape, plain
 from conversations.screens.timefmt import local_time
+from storage.export.kinds import decimal, in_shares, measure_percent, scale_figures, share_base
+from storage.export.layout import numbered
 from storage.stats import ConsultationStats, QuestionFigures
 
 
@@ -66,21 +68,66 @@ def headline(consultation: Consultation, stats: ConsultationStats) -> list[tuple
     return [(consultation.message(key), value) for key, value in pairs]
 
 
-def question_lines(consultation: Consultation, question: Question, figures: QuestionFigures) -> list[str]:
-    """One question's figures for a chat message: answered and skipped, then each choice's tally."""
-    say = consultation.message
+def question_title(consultation: Consultation, question: Question, limit: int = 60) -> str:
+    """The question's topic, or (without one) the start of its wording: what a list of figures names it by."""
     found = consultation.topic(question.topic)
-    topic = escape(plain(found.title)) if found else ""
-    lines = [say("stats_question_line", number=question.number, topic=topic,
-                 answered=number(figures.answered), skipped=number(figures.skipped))]
-    chosen = sum(figures.choices.values())
+    if found is not None:
+        return plain(found.title)
+    words = " ".join(plain(question.text).split())
+    return words if len(words) <= limit else words[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def with_unit(consultation: Consultation, question: Question, value: str) -> str:
+    """'3 visits', or '3' when the number question has no unit."""
+    return consultation.message("stats_number_with_unit", number=value, unit=question.unit) if question.unit else value
+
+
+def question_lines(consultation: Consultation, place: int, question: Question, figures: QuestionFigures) -> list[str]:
+    """One question's figures for a chat message: answered and skipped (and not shown, when routed), then by kind."""
+    say = consultation.message
+    routed = question.show_if is not None or figures.not_shown
+    lines = [say("stats_question_line_routed" if routed else "stats_question_line", number=place,
+                 topic=escape(question_title(consultation, question)), answered=number(figures.answered),
+                 skipped=number(figures.skipped), not_shown=number(figures.not_shown))]
+    if question.kind is QuestionKind.NUMBER:
+        return [*lines, number_line(consultation, question, figures)]
+    base = share_base(question, figures)
     for option in question.options:
         count = figures.choices.get(option.id, 0)
-        lines.append(say("stats_choice_line", label=escape(plain(option.label)), count=number(count),
-                         percent=percent(count, chosen)))
+        key = "stats_choice_line" if in_shares(question, option.id) else "stats_dont_know_line"
+        lines.append(say(key, label=escape(plain(option.label)), count=number(count), percent=percent(count, base)))
+    if question.kind is QuestionKind.SCALE:
+        scale = scale_figures(question, figures)
+        lines.append(say("stats_scale_line", percent=percent(scale.top_two, scale.base), count=number(scale.top_two),
+                         base=number(scale.base), mean=decimal(scale.mean), points=scale.points))
+    if question.kind is QuestionKind.MULTI:
+        lines.append(say("stats_multi_line", base=number(base)))
     if figures.written:
         key = "stats_reasons_line" if question.options else "stats_written_line"
         lines.append(say(key, count=number(figures.written)))
+    return lines
+
+
+def number_line(consultation: Consultation, question: Question, figures: QuestionFigures) -> str:
+    """A number question's median, lowest and highest, with its unit."""
+    if not figures.numbers:
+        return consultation.message("stats_number_none")
+    return consultation.message(
+        "stats_number_line", median=escape(with_unit(consultation, question, decimal(figures.median))),
+        lowest=number(min(figures.numbers)), highest=number(max(figures.numbers)),
+        count=number(sum(figures.numbers.values())))
+
+
+def measure_lines(consultation: Consultation, stats: ConsultationStats) -> list[str]:
+    """Each measure with its base, e.g. 'TP01 Overall satisfaction: 72.4% of 310'; nothing without measures."""
+    say = consultation.message
+    if not consultation.measures:
+        return []
+    lines = ["", say("stats_measures")]
+    for measure, figures in zip(consultation.measures, stats.measures, strict=True):
+        title = escape(plain(measure.title))
+        lines.append(say("stats_measure_line", title=title, percent=measure_percent(figures),
+                         base=number(figures.base)) if figures.base else say("stats_measure_empty", title=title))
     return lines
 
 
@@ -89,7 +136,8 @@ def stats_message(consultation: Consultation, stats: ConsultationStats, now: dat
     say = consultation.message
     lines = [say("stats_title", title=escape(plain(consultation.title))), countdown(consultation, now), ""]
     lines += [say("stats_line", label=label, value=number(value)) for label, value in headline(consultation, stats)]
+    lines += measure_lines(consultation, stats)
     lines += ["", say("stats_questions")]
-    for question, figures in zip(consultation.questions, stats.questions, strict=True):
-        lines += question_lines(consultation, question, figures)
+    for (place, question), figures in zip(numbered(consultation), stats.questions, strict=True):
+        lines += question_lines(consultation, place, question, figures)
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""responses.xlsx: a summary sheet of counts and choice tallies, then the responses sheet, in write-only mode."""
+"""responses.xlsx: a summary sheet of counts, measures and tallies, then the responses sheet, in write-only mode."""
 
 from __future__ import annotations
 
@@ -11,18 +11,21 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from conversations.model import Consultation
+from conversations.model import Consultation, Question, QuestionKind
 from conversations.screens.markup import plain
 from storage.export.cells import xlsx_text
 from storage.export.columns import Table, Value
 from storage.export.figures import headline, option_label
+from storage.export.kinds import in_shares, measure_percent, scale_figures, share_base
+from storage.export.layout import numbered
 from storage.export.rows import Response
-from storage.stats import ConsultationStats
+from storage.stats import ConsultationStats, QuestionFigures
 
 BOLD = Font(bold=True)
+Summary = Value | float  # a median or a mean score is a real number
 
 
-def cell(sheet: WriteOnlyWorksheet, value: Value, bold: bool = False) -> WriteOnlyCell | Value:
+def cell(sheet: WriteOnlyWorksheet, value: Summary, bold: bool = False) -> WriteOnlyCell | Summary:
     """Text neutralised and kept as text; times stay datetimes, which openpyxl stores as real dates."""
     if isinstance(value, str):
         value = xlsx_text(value)
@@ -33,8 +36,9 @@ def cell(sheet: WriteOnlyWorksheet, value: Value, bold: bool = False) -> WriteOn
     return value
 
 
-def summary_rows(consultation: Consultation, stats: ConsultationStats, now: datetime) -> Iterator[list[Value]]:
-    """Counts, then each question's answered and skipped, then every choice's tally."""
+def summary_rows(consultation: Consultation, stats: ConsultationStats, now: datetime) -> Iterator[list[Summary]]:
+    """Counts and measures, then each question's answered and skipped (and not shown), every option's tally, and the
+    scale and number figures."""
     say = consultation.message
     zone = consultation.timezone
     yield [plain(consultation.title)]
@@ -45,18 +49,69 @@ def summary_rows(consultation: Consultation, stats: ConsultationStats, now: date
     yield []
     for label, value in headline(consultation, stats):
         yield [label, value]
+    yield from measure_rows(consultation, stats)
     yield []
-    yield [say(f"export_summary_{key}") for key in ("question", "wording", "answered", "skipped", "written")]
-    for question, figures in zip(consultation.questions, stats.questions, strict=True):
-        yield [f"Q{question.number}", plain(question.text), figures.answered, figures.skipped, figures.written]
+    questions = list(zip(numbered(consultation), stats.questions, strict=True))
+    routed = consultation.routed or any(figures.not_shown for figures in stats.questions)
+    keys = ("question", "wording", "answered", "skipped", *(["not_shown"] if routed else []), "written")
+    yield [say(f"export_summary_{key}") for key in keys]
+    for (place, question), figures in questions:
+        yield [f"Q{place}", plain(question.text), figures.answered, figures.skipped,
+               *([figures.not_shown] if routed else []), figures.written]
     yield []
     yield [say(f"export_summary_{key}") for key in ("question", "choice", "count", "share")]
-    for question, figures in zip(consultation.questions, stats.questions, strict=True):
-        chosen = sum(figures.choices.values())
-        for option in question.options:
-            count = figures.choices.get(option.id, 0)
-            yield [f"Q{question.number}", option_label(question, option.id), count,
-                   f"{count / chosen:.0%}" if chosen else None]
+    for (place, question), figures in questions:
+        yield from option_rows(consultation, place, question, figures)
+    yield from kind_rows(consultation, questions)
+
+
+def measure_rows(consultation: Consultation, stats: ConsultationStats) -> Iterator[list[Summary]]:
+    """Each measure: its share, its base (those who answered the question, don't know left out) and its count."""
+    if not consultation.measures:
+        return
+    say = consultation.message
+    yield []
+    yield [say(f"export_summary_{key}") for key in ("measure", "measure_share", "measure_base", "measure_counted")]
+    for measure, figures in zip(consultation.measures, stats.measures, strict=True):
+        yield [plain(measure.title), measure_percent(figures) if figures.base else None, figures.base,
+               figures.counted]
+
+
+def option_rows(consultation: Consultation, place: int, question: Question, figures: QuestionFigures
+                ) -> Iterator[list[Summary]]:
+    """Every option's tally and share (a scale's don't know has no share; a multi's shares can pass 100%)."""
+    base = share_base(question, figures)
+    for option in question.options:
+        count = figures.choices.get(option.id, 0)
+        shared = in_shares(question, option.id) and base
+        yield [f"Q{place}", option_label(question, option.id), count, f"{count / base:.0%}" if shared else None]
+    if question.kind is QuestionKind.MULTI:
+        yield [f"Q{place}", consultation.message("export_summary_multi_note", base=base)]
+
+
+def kind_rows(consultation: Consultation, questions: list[tuple[tuple[int, Question], QuestionFigures]]
+              ) -> Iterator[list[Summary]]:
+    """A table for the scales (top two, mean score) and one for the numbers (median, lowest, highest), if any."""
+    say = consultation.message
+    scales = [(place, q, f) for (place, q), f in questions if q.kind is QuestionKind.SCALE]
+    if scales:
+        yield []
+        yield [say(f"export_summary_{key}") for key in ("question", "top_two", "top_two_share", "scale_base",
+                                                         "mean_score", "dont_know")]
+        for place, question, figures in scales:
+            scale = scale_figures(question, figures)
+            share = scale.top_two_share
+            yield [f"Q{place}", scale.top_two, None if share is None else f"{share:.1%}", scale.base,
+                   None if scale.mean is None else round(scale.mean, 2), scale.dont_know]
+    numbers = [(place, q, f) for (place, q), f in questions if q.kind is QuestionKind.NUMBER]
+    if numbers:
+        yield []
+        yield [say(f"export_summary_{key}") for key in ("question", "numbers_given", "median", "lowest", "highest",
+                                                         "unit")]
+        for place, question, figures in numbers:
+            given = figures.numbers
+            yield [f"Q{place}", sum(given.values()), figures.median, min(given, default=None),
+                   max(given, default=None), question.unit or None]
 
 
 async def write_xlsx(path: Path, consultation: Consultation, stats: ConsultationStats,
