@@ -21,9 +21,10 @@ def _svg(label: str, height: int, body: list[str]) -> str:
     )
 
 
-def horizontal(label: str, bars: list[tuple[str, int, str]]) -> str:
-    """One bar per choice: its label above, the bar, and the figure (e.g. '12 (40%)') after it."""
-    longest = max((count for _, count, _ in bars), default=0) or 1
+def horizontal(label: str, bars: list[tuple[str, int, str]], whole: int | None = None) -> str:
+    """One bar per choice: its label above, the bar, and the figure (e.g. '12 (40%)') after it. The longest bar
+    fills the width, or, given `whole`, a bar of `whole` does (a multi's options, each a share of everyone)."""
+    longest = (whole if whole is not None else max((count for _, count, _ in bars), default=0)) or 1
     body, row = [], 46
     for index, (name, count, figure) in enumerate(bars):
         top = index * row
@@ -57,6 +58,75 @@ def vertical(label: str, bars: list[tuple[str, int]], first: str, last: str) -> 
     body.append(f'<text class="figure" x="{left}" y="{bottom + 18}">{escape(first)}</text>')
     body.append(f'<text class="figure" x="{WIDTH}" y="{bottom + 18}" text-anchor="end">{escape(last)}</text>')
     return _svg(label, bottom + 24, body)
+
+
+POSITIVE, NEGATIVE, MIDDLE = ((29, 111, 165), (166, 206, 232)), ((178, 73, 15), (245, 190, 150)), "#bdbdbd"
+
+
+def _blend(ends: tuple[tuple[int, int, int], tuple[int, int, int]], step: int, steps: int) -> str:
+    """A shade between the strong end (step 0) and the pale end (the last step), as #rrggbb."""
+    share = step / (steps - 1) if steps > 1 else 0
+    strong, pale = ends
+    return "#" + "".join(f"{round(a + (b - a) * share):02x}" for a, b in zip(strong, pale, strict=True))
+
+
+def scale_colours(points: int) -> list[str]:
+    """One colour per scale point, most positive first: blues, a grey middle (odd scales), then oranges; strongest
+    at the ends, so the diverging bar reads at a glance."""
+    side = points // 2
+    positives = [_blend(POSITIVE, step, side) for step in range(side)]
+    negatives = [_blend(NEGATIVE, side - 1 - step, side) for step in range(side)]
+    return [*positives, *([MIDDLE] if points % 2 else []), *negatives]
+
+
+def diverging(label: str, points: list[tuple[str, int, str]]) -> str:
+    """A scale's points as one stacked bar, most positive first in `points` (name, count, figure): the positive
+    points run right of the centre line, the negative ones left, a middle point sits astride it; each side's share
+    is written at its end. Every point is a bar, so a zero is a bar of no length."""
+    base = sum(count for _, count, _ in points) or 1
+    side, colours = len(points) // 2, scale_colours(len(points))
+    centre, half, top, height = WIDTH / 2, WIDTH / 2 - 44, 6, 30
+    middle = points[side][1] / base * half if len(points) % 2 else 0.0
+    spans: list[tuple[float, float, int]] = []  # (x, width, index of the point)
+    right = centre + middle / 2
+    for index in range(side - 1, -1, -1):  # least positive next to the centre
+        width = points[index][1] / base * half
+        spans.append((right, width, index))
+        right += width
+    left = centre - middle / 2
+    for index in range(len(points) - side, len(points)):  # least negative next to the centre
+        width = points[index][1] / base * half
+        left -= width
+        spans.append((left, width, index))
+    if len(points) % 2:
+        spans.append((centre - middle / 2, middle, side))
+    body = []
+    for x, width, index in sorted(spans, key=lambda span: span[2]):
+        name, _, figure = points[index]
+        body.append(f'<rect class="bar" x="{round(x, 1)}" y="{top}" width="{round(width, 1)}" height="{height}" '
+                    f'style="fill:{colours[index]}"><title>{escape(name)}: {escape(figure)}</title></rect>')
+    negative = sum(count for _, count, _ in points[len(points) - side:])
+    positive = sum(count for _, count, _ in points[:side])
+    body += [
+        f'<line class="axis" x1="{centre}" y1="0" x2="{centre}" y2="{top + height + 6}"/>',
+        f'<text class="figure" x="0" y="{top + 20}">{negative / base:.0%}</text>',
+        f'<text class="figure" x="{WIDTH}" y="{top + 20}" text-anchor="end">{positive / base:.0%}</text>',
+    ]
+    return _svg(label, top + height + 12, body)
+
+
+def number_bins(numbers: dict[int, int], most: int = 40) -> list[tuple[str, int]]:
+    """Numbers given as bars from the lowest to the highest, gaps as 0; a wide range in about 20 equal bins."""
+    if not numbers:
+        return []
+    low, high = min(numbers), max(numbers)
+    size = 1 if high - low < most else -(-(high - low + 1) // 20)
+    bins = []
+    for start in range(low, high + 1, size):
+        end = min(start + size - 1, high)
+        name = f"{start:,}" if start == end else f"{start:,}–{end:,}"
+        bins.append((name, sum(count for value, count in numbers.items() if start <= value <= end)))
+    return bins
 
 
 def per_day(hours: dict[str, int], zone: ZoneInfo, opens_at: datetime, until: datetime) -> list[tuple[date, int]]:

@@ -14,11 +14,13 @@ from typing import TextIO
 
 import aiosqlite
 
-from conversations.model import Consultation, Question
+from conversations.model import Consultation, Question, QuestionKind
 from conversations.screens.markup import plain
 from conversations.screens.timefmt import local_time
-from storage.export import charts, rows
-from storage.export.figures import countdown, headline, number, option_label, percent
+from storage.export import charts, report_kinds, rows
+from storage.export.figures import countdown, headline, number, option_label, percent, question_title
+from storage.export.kinds import option_counts
+from storage.export.layout import numbered
 from storage.stats import ConsultationStats, QuestionFigures
 
 OPEN_UP_TO = 100  # longer lists of written answers start folded, so the page stays quick to scroll
@@ -69,6 +71,7 @@ def summary(
         opens=local_time(consultation.opens_at, zone), closes=local_time(consultation.closes_at, zone),
         made=local_time(now, zone))) + "</p>\n"
     yield f"<p>{escape(plain(countdown(consultation, now)))}</p>\n"
+    yield from report_kinds.measures(consultation, stats)
     yield f"<h2>{escape(say('report_headline'))}</h2>\n<ul class=\"cards\">\n"
     for label, value in headline(consultation, stats):
         yield f"<li><b>{number(value)}</b>{escape(label)}</li>\n"
@@ -85,30 +88,21 @@ def summary(
     yield charts.vertical(label, named, named[0][0], named[-1][0]) + "\n"
 
 
-def question_top(consultation: Consultation, question: Question, figures: QuestionFigures) -> Iterator[str]:
-    """The consultation's own wording, then the figures, then a chart of the choices."""
+def question_top(consultation: Consultation, place: int, question: Question, figures: QuestionFigures
+                 ) -> Iterator[str]:
+    """The consultation's own wording, then the figures, then the chart and numbers for its kind."""
     say = consultation.message
-    found = consultation.topic(question.topic)
-    topic = plain(found.title) if found else ""
-    heading = say("report_question", number=question.number, total=len(consultation.questions), topic=topic)
-    yield f'<section id="q{question.number}">\n<h2>{escape(heading)}</h2>\n'
+    heading = say("report_question", number=place, total=len(consultation.answerable),
+                  topic=question_title(consultation, question))
+    yield f'<section id="q{place}">\n<h2>{escape(heading)}</h2>\n'
     if question.context:
         yield f'<p class="context">{escape(plain(question.context))}</p>\n'
     yield f'<p class="question">{escape(plain(question.text))}</p>\n'
-    answered = say("report_answered", answered=number(figures.answered), skipped=number(figures.skipped))
+    routed = question.show_if is not None or figures.not_shown
+    answered = say("report_answered_routed" if routed else "report_answered", answered=number(figures.answered),
+                   skipped=number(figures.skipped), not_shown=number(figures.not_shown))
     yield f'<p class="muted">{escape(answered)}</p>\n'
-    if question.options:
-        chosen = sum(figures.choices.values())
-        bars = [(option_label(question, choice), count, f"{number(count)} ({percent(count, chosen)})")
-                for choice, count in choice_counts(question, figures)]
-        yield charts.horizontal(heading, bars) + "\n"
-
-
-def choice_counts(question: Question, figures: QuestionFigures) -> list[tuple[str, int]]:
-    """Every option in the file's order, then any stored choice the file no longer has (so none is lost)."""
-    known = [(option.id, figures.choices.get(option.id, 0)) for option in question.options]
-    extra = [(choice, count) for choice, count in figures.choices.items() if question.option(choice) is None]
-    return known + sorted(extra)
+    yield from report_kinds.figures(consultation, heading, question, figures)
 
 
 async def write_group(out: TextIO, conn: aiosqlite.Connection, consultation: Consultation, question: Question,
@@ -123,19 +117,25 @@ async def write_group(out: TextIO, conn: aiosqlite.Connection, consultation: Con
     out.write("</ol>\n</details>\n")
 
 
-async def write_question(out: TextIO, conn: aiosqlite.Connection, consultation: Consultation, question: Question,
-                         figures: QuestionFigures) -> None:
+async def write_question(out: TextIO, conn: aiosqlite.Connection, consultation: Consultation, place: int,
+                         question: Question, figures: QuestionFigures) -> None:
     """A question's section: wording, figures, chart, and every written answer grouped by the choice made."""
     say = consultation.message
-    out.writelines(question_top(consultation, question, figures))
+    out.writelines(question_top(consultation, place, question, figures))
+    if question.kind is QuestionKind.NUMBER:  # a number takes no words
+        out.write("</section>\n")
+        return
     if not figures.written:
         out.write(f'<p class="muted">{escape(say("report_no_written"))}</p>\n</section>\n')
         return
-    if not question.options:
+    if question.kind is QuestionKind.MULTI:  # the reasons after the ticks, whatever was ticked
+        title = say("report_reasons", count=number(figures.written))
+        await write_group(out, conn, consultation, question, None, title, figures.written)
+    elif not question.options:
         title = say("report_written", count=number(figures.written))
         await write_group(out, conn, consultation, question, None, title, figures.written)
     else:
-        for choice in [*(choice for choice, _ in choice_counts(question, figures)), None]:
+        for choice in [*(choice for choice, _ in option_counts(question, figures)), None]:
             count = await rows.written_count(conn, consultation.id, question.id, choice)
             if count:
                 label = option_label(question, choice) if choice else say("report_no_choice")
@@ -151,6 +151,6 @@ async def write_report(path: Path, conn: aiosqlite.Connection, consultation: Con
     with path.open("w", encoding="utf-8", newline="\n") as out:
         out.write(head(consultation))
         out.writelines(summary(consultation, stats, hours, now))
-        for question, figures in zip(consultation.questions, stats.questions, strict=True):
-            await write_question(out, conn, consultation, question, figures)
+        for (place, question), figures in zip(numbered(consultation), stats.questions, strict=True):
+            await write_question(out, conn, consultation, place, question, figures)
         out.write(f'<p class="muted">{escape(consultation.message("report_footer"))}</p>\n</main>\n</body>\n</html>\n')
