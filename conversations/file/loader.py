@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from conversations.file.measures import read_measures
 from conversations.file.questions import QuestionReader
 from conversations.file.reader import FileReader
 from conversations.model import Consultation, Objective, Option, Question, Reminder, Topic
@@ -17,6 +18,13 @@ from conversations.model import Consultation, Objective, Option, Question, Remin
 DURATION_PATTERN = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 AUDIENCES = ("started_not_finished", "agreed_not_started")
 TEMPLATE_FIELDS = {"opens", "closes", "minutes", "questions", "organisation", "title"}
+TOP_KEYS = frozenset({
+    "id", "version", "title", "organisation", "timezone", "opens_at", "closes_at", "minutes_to_complete",
+    "retention_days_after_close", "welcome", "introduction", "thank_you", "privacy", "objectives", "topics",
+    "questions", "measures", "reminders", "messages", "words",
+})
+PRIVACY_KEYS = frozenset({"version", "notice"})
+NAVIGATION = ("skip", "back", "next")  # typed on a question page before its options are matched
 
 
 class ConsultationError(Exception):
@@ -42,6 +50,18 @@ def load_consultation(path: Path | str | None = None) -> Consultation:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConsultationError([f"{file}: not valid TOML: {error}"]) from None
     return _Reader(file, raw, _default_wording()).build()
+
+
+def scale_presets() -> dict[str, tuple[Option, ...]]:
+    """The scales a question can name with scale = "..." (conversations/wording/scales.toml), by name."""
+    return _presets(_default_wording())
+
+
+def _presets(wording: dict[str, Any]) -> dict[str, tuple[Option, ...]]:
+    """Each preset's points as options, most positive first."""
+    return {name: tuple(Option(p["id"], p["label"], tuple(w.lower() for w in p.get("words", ())))
+                        for p in preset["points"])
+            for name, preset in wording.get("scales", {}).items()}
 
 
 def _default_wording() -> dict[str, Any]:
@@ -94,6 +114,7 @@ class _Reader(FileReader):
     def build(self) -> Consultation:
         """Read every part, then refuse the file if anything was wrong."""
         raw = self.raw
+        self.unknown_keys(raw, TOP_KEYS, "", "a consultation file")
         cid = self.identifier(raw, "consultation") if "id" in raw else ""
         if "id" not in raw:
             self.problem("id", "is missing")
@@ -106,15 +127,17 @@ class _Reader(FileReader):
         privacy: dict[str, Any] = privacy_table if isinstance(privacy_table, dict) else {}
         if "privacy" not in raw:
             self.problem("privacy", "is missing: tenants must see a privacy notice before the first question")
+        self.unknown_keys(privacy, PRIVACY_KEYS, "privacy", "the privacy table")
+        organisation, title = self.text(raw, "organisation", "organisation"), self.text(raw, "title", "title")
+        self.fills = {"organisation": organisation, "title": title}
         objectives = self.objectives()
         topics = self.topics()
-        organisation, title = self.text(raw, "organisation", "organisation"), self.text(raw, "title", "title")
-        reading = QuestionReader(self, organisation, title, {o.id for o in objectives}, {t.id for t in topics},
-                                 self.scales())
-        questions = reading.questions()
-        measures = reading.measures(questions)
-        self.check_objectives_shown(objectives, questions)
         messages, words = self.wording_tables()
+        reading = QuestionReader(self, {o.id for o in objectives}, {t.id for t in topics}, self.scales(),
+                                 {action: words.get(action, ()) for action in NAVIGATION})
+        questions = reading.questions()
+        measures = read_measures(self, questions)
+        self.check_objectives_shown(objectives, questions)
         minutes = raw.get("minutes_to_complete", 10)
         if not isinstance(minutes, int) or minutes <= 0:
             self.problem("minutes_to_complete", "should be a whole number of minutes above 0")
@@ -170,7 +193,7 @@ class _Reader(FileReader):
                 self.problem(where, "is empty")
                 continue
             self.check_message(where, part)
-            parts.append(part.strip())
+            parts.append(self.filled(where, part.strip()))
         return tuple(parts)
 
     def objectives(self) -> tuple[Objective, ...]:
@@ -178,11 +201,12 @@ class _Reader(FileReader):
         found = []
         for index, table in enumerate(self.tables("objectives"), start=1):
             where = f"objectives[{index}]"
+            self.unknown_keys(table, {"id", "title", "explanation"}, where, "an objective")
             found.append(
                 Objective(
                     id=self.identifier(table, where),
-                    title=self.text(table, "title", f"{where}.title"),
-                    explanation=self.text(table, "explanation", f"{where}.explanation"),
+                    title=self.words(table, "title", f"{where}.title", required=True),
+                    explanation=self.words(table, "explanation", f"{where}.explanation", required=True),
                 )
             )
         self.unique([o.id for o in found], "objectives")
@@ -193,15 +217,15 @@ class _Reader(FileReader):
         found = []
         for index, table in enumerate(self.tables("topics"), start=1):
             where = f"topics[{index}]"
-            found.append(Topic(id=self.identifier(table, where), title=self.text(table, "title", f"{where}.title")))
+            self.unknown_keys(table, {"id", "title"}, where, "a topic")
+            found.append(Topic(id=self.identifier(table, where),
+                               title=self.words(table, "title", f"{where}.title", required=True)))
         self.unique([t.id for t in found], "topics")
         return tuple(found)
 
     def scales(self) -> dict[str, tuple[Option, ...]]:
         """The scale presets (conversations/wording/scales.toml) a question can name with scale = "..."."""
-        return {name: tuple(Option(p["id"], p["label"], tuple(w.lower() for w in p.get("words", ())))
-                            for p in preset["points"])
-                for name, preset in self.wording.get("scales", {}).items()}
+        return _presets(self.wording)
 
     def check_objectives_shown(self, objectives: tuple[Objective, ...], questions: tuple[Question, ...]) -> None:
         """Every objective must be explained before some question, or tenants never see it."""
@@ -240,6 +264,7 @@ class _Reader(FileReader):
         found = []
         for index, table in enumerate(self.tables("reminders"), start=1):
             where = f"reminders[{index}]"
+            self.unknown_keys(table, {"id", "before_close", "audience", "text"}, where, "a reminder")
             rid = self.identifier(table, where)
             before = table.get("before_close", "")
             match = DURATION_PATTERN.match(before) if isinstance(before, str) else None
@@ -254,7 +279,7 @@ class _Reader(FileReader):
                 self.problem(f"{where}.audience", f"'{audience}' should be one of {list(AUDIENCES)}")
             found.append(
                 Reminder(id=rid, before_close=delta, audience=str(audience),
-                         text=self.text(table, "text", f"{where}.text"))
+                         text=self.words(table, "text", f"{where}.text", required=True))
             )
         self.unique([r.id for r in found], "reminders")
         return tuple(found)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ from conversations.screens.markup import markup_problem
 
 TELEGRAM_MESSAGE_LIMIT = 4096
 ID_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
+STATIC_PLACEHOLDERS = frozenset({"organisation", "title"})  # filled in once, as the file is read
+LABEL_LIMIT = 100  # a button label longer than this wraps to several lines on a phone, or is cut off
 
 
 class FileReader:
@@ -20,6 +24,7 @@ class FileReader:
         self.file = file
         self.raw = raw
         self.problems: list[str] = []
+        self.fills: dict[str, str] = {}  # {organisation} and {title}, once they are read
 
     def problem(self, key: str, what: str) -> None:
         """Record one readable problem naming the file and the key."""
@@ -38,15 +43,57 @@ class FileReader:
         self.check_message(where, value)
         return value.strip()
 
-    def placeholders(self, where: str, value: str, allowed: set[str]) -> None:
-        """Text may name only these {placeholders}; a typo would show tenants the braces."""
+    def words(self, table: dict[str, Any], key: str, where: str, required: bool = False) -> str:
+        """Text tenants read, with {organisation} and {title} filled in and any other {placeholder} refused."""
+        value = self.text(table, key, where, required=required)
+        return self.filled(where, value)
+
+    def filled(self, where: str, value: str) -> str:
+        """{organisation} and {title} filled in now; {{ and }} become braces; another {name} is a problem."""
+        if not self.placeholders(where, value, STATIC_PLACEHOLDERS):
+            return value
+        parts = []
+        for literal, name, _, _ in string.Formatter().parse(value):
+            parts.append(literal)  # parse has already turned {{ and }} into single braces
+            if name is not None:
+                parts.append(self.fills.get(name, "{" + name + "}"))
+        return "".join(parts)
+
+    def label(self, table: dict[str, Any], key: str, where: str) -> str:
+        """A button's words: Telegram shows them as plain text, and the review shows them inside formatted text,
+        so markup and bare <, > or & are refused (either would show wrongly in one of the two places)."""
+        value = table.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.problem(where, "is missing or empty" if value is None or isinstance(value, str)
+                         else f"should be text, not {type(value).__name__}")
+            return ""
+        if re.search(r"[<>&]", value):
+            self.problem(where, f"'{value.strip()}' is a button label: it cannot hold <, > or & (buttons show no "
+                         "formatting; write 'and' for &)")
+        if len(value.strip()) > LABEL_LIMIT:
+            self.problem(where, f"is {len(value.strip())} characters; a button label should be at most {LABEL_LIMIT}")
+        return self.filled(where, value.strip())
+
+    def unknown_keys(self, table: dict[str, Any], known: Iterable[str], where: str, what: str) -> None:
+        """A key the bot does not read is a typo ('requried') or a key in the wrong place: silently ignoring it
+        would change what tenants get without anyone noticing."""
+        allowed = sorted(set(known))
+        for key in sorted(set(table) - set(allowed)):
+            hint = did_you_mean(key, allowed) or f" (it can have {', '.join(allowed)})"
+            self.problem(f"{where}.{key}" if where else key, f"is not a key of {what}{hint}")
+
+    def placeholders(self, where: str, value: str, allowed: Iterable[str]) -> bool:
+        """Text may name only these {placeholders}; a typo would show tenants the braces. False if it cannot be
+        read as a template at all."""
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         except ValueError as error:
             self.problem(where, f"has a stray {{ or }} ({error}); write {{{{ or }}}} for a brace itself")
-            return
-        for name in sorted(names - allowed):
-            self.problem(where, f"unknown placeholder {{{name}}} (you can use {sorted(allowed)})")
+            return False
+        usable = ", ".join("{" + name + "}" for name in sorted(allowed))
+        for name in sorted(names - set(allowed)):
+            self.problem(where, f"unknown placeholder {{{name}}} (you can use {usable})")
+        return True
 
     def check_message(self, where: str, value: str) -> None:
         """Markup Telegram would refuse, or a message too long to send, is caught here."""
@@ -97,3 +144,11 @@ class FileReader:
             self.problem(where, f"should be true or false, not {value!r}")
             return False
         return value
+
+
+def did_you_mean(key: str, candidates: Iterable[str]) -> str:
+    """" (did you mean required?)" for a near miss such as 'requried', or ''."""
+    known = sorted(candidates)
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75) or [
+        k for k in known if len(key) >= 4 and k.startswith(key)][:1]
+    return f" (did you mean {close[0]}?)" if close else ""
