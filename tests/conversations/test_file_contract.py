@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conversations.file.check import summary
 from conversations.file.loader import load_consultation
 from conversations.model import DONT_KNOW, QuestionKind
 from tests.conversations.contract_files import HEADER, YES_NO, load, problems, the_problem
@@ -472,3 +473,202 @@ def test_many_mistakes_are_each_reported_once_on_their_own_line(tmp_path: Path) 
         "questions[3].show_if: names ${nothing}, which is not a question in this file",
         "measures[1].counts: 'maybe' is not an option of 'fixed' (its options are yes, no)",
     ]
+
+
+# ---------------------------------------------------------------- a consultation written outside the team
+
+COUNCIL = '''
+# Written from the README and the every-kind example only, by a council's parks team.
+id = "westbury-parks-2027"
+version = "1"
+title = "Parks and green spaces survey"
+organisation = "Westbury District Council"
+timezone = "Europe/London"
+opens_at = 2027-03-01T09:00:00
+closes_at = 2027-03-28T23:59:00
+minutes_to_complete = 6
+retention_days_after_close = 180
+welcome = "Hello from {organisation}. Tell us about our parks by {closes}."
+introduction = ["We look after 14 parks. We want to know how you use them."]
+thank_you = "Thank you. We will publish what we heard in the summer."
+
+[privacy]
+version = "1"
+notice = "We keep your answers for 6 months after {closes}. We do not keep your name."
+
+[[topics]]
+id = "parks"
+title = "Your parks"
+
+[[topics]]
+id = "about_you"
+title = "About you"
+
+[[questions]]
+id = "visited"
+kind = "multi"
+topic = "parks"
+required = true
+text = "Which of our parks have you visited in the last year? Tick all that apply."
+
+[[questions.options]]
+id = "riverside"
+label = "Riverside Park"
+words = ["riverside", "river"]
+
+[[questions.options]]
+id = "common"
+label = "Westbury Common"
+words = ["common"]
+
+[[questions.options]]
+id = "allotments"
+label = "The allotments"
+
+[[questions.options]]
+id = "none"
+label = "None of these"
+words = ["none", "nothing"]
+exclusive = true
+
+[[questions]]
+id = "visits"
+kind = "number"
+topic = "parks"
+min = 1
+max = 60
+unit = "visits"
+show_if = "answered(${visited}) and not selected(${visited}, 'none')"
+text = "About how many times a month do you visit a park?"
+
+[[questions]]
+id = "rating"
+kind = "scale"
+topic = "parks"
+show_if = "not selected(${visited}, 'none')"
+dont_know = "Not sure"
+reason_prompt = "What makes you say that? Type it, or tap Skip."
+text = "How good are {organisation}'s parks overall?"
+
+[[questions.options]]
+id = "excellent"
+label = "Excellent"
+
+[[questions.options]]
+id = "good"
+label = "Good"
+
+[[questions.options]]
+id = "fair"
+label = "Fair"
+
+[[questions.options]]
+id = "poor"
+label = "Poor"
+
+[[questions]]
+id = "improve"
+kind = "text"
+topic = "parks"
+max_length = 800
+show_if = "${rating} <= 2 or ${rating} = 'dont_know'"
+text = "What one thing would make our parks better?"
+
+[[questions]]
+id = "monitoring"
+kind = "info"
+text = "The last questions help us check we hear from everyone. You can skip any of them."
+
+[[questions]]
+id = "age"
+kind = "choice"
+topic = "about_you"
+text = "How old are you?"
+
+[[questions.options]]
+id = "under_25"
+label = "Under 25"
+
+[[questions.options]]
+id = "25_to_64"
+label = "25 to 64"
+
+[[questions.options]]
+id = "65_plus"
+label = "65 or over"
+
+[[questions.options]]
+id = "prefer_not"
+label = "Prefer not to say"
+words = ["prefer not to say", "prefer not"]
+
+[[questions]]
+id = "disability"
+kind = "multi"
+topic = "about_you"
+max_choices = 3
+text = "Do any of these make it harder for you to use a park? Tick all that apply."
+
+[[questions.options]]
+id = "mobility"
+label = "Walking or mobility"
+
+[[questions.options]]
+id = "sight"
+label = "Sight"
+
+[[questions.options]]
+id = "hearing"
+label = "Hearing"
+
+[[questions.options]]
+id = "mental_health"
+label = "Mental health"
+
+[[questions.options]]
+id = "no_difficulty"
+label = "None of these"
+exclusive = true
+
+[[questions.options]]
+id = "prefer_not"
+label = "Prefer not to say"
+words = ["prefer not to say", "prefer not"]
+exclusive = true
+
+[[measures]]
+id = "good_parks"
+title = "Rate {organisation}'s parks good or excellent"
+question = "rating"
+counts = ["excellent", "good"]
+'''
+
+
+def test_a_consultation_written_outside_the_team_to_the_contract_loads(tmp_path: Path) -> None:
+    survey = load(tmp_path, COUNCIL, header="")
+    kinds = [q.kind.value for q in survey.questions]
+    assert kinds == ["multi", "number", "scale", "text", "info", "choice", "multi"]
+    assert survey.objectives == () and survey.routed
+    rating = survey.question("rating")
+    assert rating is not None and [rating.score(o.id) for o in rating.points] == [4, 3, 2, 1]
+    assert rating.text == "How good are Westbury District Council's parks overall?"
+    disability = survey.question("disability")
+    assert disability is not None and [o.id for o in disability.options if o.exclusive] == ["no_difficulty",
+                                                                                            "prefer_not"]
+    assert (disability.min_choices, disability.most_choices) == (1, 3)
+
+
+def test_a_consultation_written_outside_the_team_checks_in_plain_words(tmp_path: Path) -> None:
+    screen = summary(load(tmp_path, COUNCIL, header=""))
+    for shown in (
+        "0 objectives, 2 topics, 6 questions and 1 info page, 0 reminders, 1 measure:",
+        "  1. [multi, 1 to 4 of 4; 'None of these' stands alone; required] Which of our parks",
+        "  2. [number 1 to 60 visits] About how many times",
+        "     shown only if Q1 (visited) was answered and Q1 (visited) does not have 'None of these' ticked (or was",
+        "  3. [scale of 4 points + Not sure; + optional reason] How good are Westbury District Council's parks",
+        "     shown only if Q3 (rating) scores 2 or less ('Fair' or 'Poor') or Q3 (rating) is 'Not sure'",
+        "  7. [multi, 1 to 3 of 6; 'None of these' stands alone; 'Prefer not to say' stands alone] Do any of these",
+        "  Rate Westbury District Council's parks good or excellent: Q3 (rating) 'Excellent' or 'Good'",
+        "  info page 5",
+    ):
+        assert shown in screen, shown
