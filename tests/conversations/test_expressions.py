@@ -3,6 +3,9 @@ for each kind of question once routing evaluates it against a tenant's answers."
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from conversations.expressions import (
@@ -17,6 +20,10 @@ from conversations.expressions import (
     parse,
     references,
 )
+from conversations.flow.routing import holds
+from conversations.model import Consultation
+from conversations.state import NOT_SHOWN, Answer
+from tests.conversations.contract_files import YES_NO, load
 
 A = Compare("a", "=", "x")
 B = Compare("b", "=", "y")
@@ -184,3 +191,182 @@ def test_absurd_nesting_and_length_are_refused_not_crashed_on() -> None:
     assert "nested more than 50 deep" in refusal("not " * 60 + "answered(${a})")
     assert "nested more than 50 deep" in refusal("(" * 60 + "answered(${a})" + ")" * 60)
     assert "is too long" in refusal(" or ".join(["${a} = 'x'"] * 200))
+
+
+# ---------------------------------------------------------------- what it means, evaluated by routing
+
+
+SURVEY = '''
+[[questions]]
+id = "fixed"
+kind = "choice"
+text = "Was it fixed?"
+''' + YES_NO + '''
+[[questions]]
+id = "overall"
+kind = "scale"
+scale = "satisfaction_5"
+dont_know = "Don't know"
+text = "How satisfied are you?"
+
+[[questions]]
+id = "people"
+kind = "number"
+min = 0
+max = 20
+text = "How many people live with you?"
+
+[[questions]]
+id = "used"
+kind = "multi"
+text = "Which have you used?"
+
+[[questions.options]]
+id = "repairs"
+label = "Repairs"
+
+[[questions.options]]
+id = "cleaning"
+label = "Cleaning"
+
+[[questions.options]]
+id = "none"
+label = "None of these"
+exclusive = true
+
+[[questions]]
+id = "why"
+kind = "text"
+text = "Why?"
+
+[[questions]]
+id = "last"
+kind = "text"
+text = "Anything else?"
+'''
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory: pytest.TempPathFactory) -> Consultation:
+    return load(tmp_path_factory.mktemp("survey"), SURVEY)
+
+
+def holds_for(survey: Consultation, source: str, **answers: Answer) -> bool:
+    """Whether a show_if (checked by the loader first, as a file would be) holds for these answers."""
+    routed = SURVEY + f'show_if = "{source}"\n'
+    load_checked(routed)
+    return holds(survey, parse(source), answers)
+
+
+def load_checked(body: str) -> None:
+    """The expression must be one the loader accepts: evaluating one it refuses would prove nothing."""
+    with tempfile.TemporaryDirectory() as folder:
+        load(Path(folder), body)
+
+
+SKIPPED = Answer(skipped=True)
+
+
+@pytest.mark.parametrize(("source", "answer", "expected"), [
+    ("${fixed} = 'yes'", Answer(choice="yes"), True),
+    ("${fixed} = 'yes'", Answer(choice="no"), False),
+    ("${fixed} != 'no'", Answer(choice="yes"), True),
+    ("${fixed} != 'no'", Answer(choice="no"), False),
+    ("${fixed} != 'no'", Answer(choice="yes", text="a reason"), True),
+])
+def test_a_choice_compares_by_its_option(survey: Consultation, source: str, answer: Answer, expected: bool) -> None:
+    assert holds_for(survey, source, fixed=answer) is expected
+
+
+@pytest.mark.parametrize(("source", "point", "expected"), [
+    ("${overall} = 'very_satisfied'", "very_satisfied", True),
+    ("${overall} != 'very_satisfied'", "fairly_satisfied", True),
+    ("${overall} = 'dont_know'", "dont_know", True),
+    ("${overall} != 'dont_know'", "dont_know", False),
+    ("${overall} >= 4", "very_satisfied", True),
+    ("${overall} >= 4", "fairly_satisfied", True),
+    ("${overall} >= 4", "neither", False),
+    ("${overall} > 4", "fairly_satisfied", False),
+    ("${overall} <= 2", "fairly_dissatisfied", True),
+    ("${overall} < 2", "fairly_dissatisfied", False),
+    ("${overall} < 2", "very_dissatisfied", True),
+    ("${overall} = 3", "neither", True),
+    ("${overall} != 3", "neither", False),
+    ("${overall} != 3", "very_satisfied", True),
+])
+def test_a_scale_compares_by_option_or_by_its_points_from_n_down_to_1(survey: Consultation, source: str,
+                                                                        point: str, expected: bool) -> None:
+    assert holds_for(survey, source, overall=Answer(choice=point)) is expected
+
+
+@pytest.mark.parametrize("source", ["${overall} < 3", "${overall} > 3", "${overall} <= 5", "${overall} >= 1",
+                                    "${overall} = 3", "${overall} != 3"])
+def test_dont_know_is_not_a_point_so_every_comparison_by_points_is_false(survey: Consultation, source: str) -> None:
+    assert holds_for(survey, source, overall=Answer(choice="dont_know")) is False
+
+
+@pytest.mark.parametrize(("source", "number", "expected"), [
+    ("${people} > 1", 2, True), ("${people} > 1", 1, False),
+    ("${people} >= 3", 3, True), ("${people} >= 3", 2, False),
+    ("${people} < 4", 3, True), ("${people} < 4", 4, False),
+    ("${people} <= 2", 2, True), ("${people} <= 2", 3, False),
+    ("${people} = 3", 3, True), ("${people} = 3", 4, False),
+    ("${people} != 3", 4, True), ("${people} != 3", 3, False),
+    ("${people} < 1", 0, True), ("${people} = 0", 0, True),
+])
+def test_a_number_compares_as_a_number_and_zero_is_an_answer(survey: Consultation, source: str, number: int,
+                                                              expected: bool) -> None:
+    assert holds_for(survey, source, people=Answer(number=number)) is expected
+
+
+def test_selected_is_true_for_each_ticked_option_of_a_multi(survey: Consultation) -> None:
+    ticked = Answer(choices=("repairs", "cleaning"))
+    assert holds_for(survey, "selected(${used}, 'repairs')", used=ticked)
+    assert holds_for(survey, "selected(${used}, 'cleaning')", used=ticked)
+    assert not holds_for(survey, "selected(${used}, 'none')", used=ticked)
+    assert holds_for(survey, "selected(${used}, 'none')", used=Answer(choices=("none",)))
+
+
+@pytest.mark.parametrize(("qid", "answer"), [
+    ("fixed", Answer(choice="no")), ("overall", Answer(choice="dont_know")), ("people", Answer(number=0)),
+    ("used", Answer(choices=("none",))), ("why", Answer(text="Too slow")),
+])
+def test_answered_is_true_for_any_answer_of_any_kind(survey: Consultation, qid: str, answer: Answer) -> None:
+    assert holds_for(survey, f"answered(${{{qid}}})", **{qid: answer})
+
+
+EVERY_TEST = [
+    ("fixed", "${fixed} = 'yes'"), ("fixed", "${fixed} != 'yes'"), ("fixed", "${fixed} != 'no'"),
+    ("overall", "${overall} = 'dont_know'"), ("overall", "${overall} != 'very_satisfied'"),
+    ("overall", "${overall} < 3"), ("overall", "${overall} >= 1"), ("overall", "${overall} != 3"),
+    ("people", "${people} = 0"), ("people", "${people} != 0"), ("people", "${people} < 20"),
+    ("people", "${people} >= 0"), ("used", "selected(${used}, 'none')"), ("why", "answered(${why})"),
+    ("fixed", "answered(${fixed})"), ("used", "answered(${used})"),
+]
+
+
+@pytest.mark.parametrize(("qid", "source"), EVERY_TEST)
+@pytest.mark.parametrize("how", ["skipped", "not shown", "not reached"])
+def test_any_comparison_with_a_skipped_or_not_shown_question_is_false_not_equal_included(
+        survey: Consultation, qid: str, source: str, how: str) -> None:
+    answers = {"skipped": {qid: SKIPPED}, "not shown": {qid: NOT_SHOWN}, "not reached": {}}[how]
+    assert holds_for(survey, source, **answers) is False
+
+
+@pytest.mark.parametrize("answer", [SKIPPED, NOT_SHOWN])
+def test_not_turns_a_skipped_questions_false_comparison_true(survey: Consultation, answer: Answer) -> None:
+    assert holds_for(survey, "not answered(${fixed})", fixed=answer)
+    assert holds_for(survey, "not ${fixed} = 'yes'", fixed=answer)
+    assert holds_for(survey, "not ${fixed} != 'yes'", fixed=answer), "not (!=) is not the same as ="
+    assert not holds_for(survey, "${fixed} = 'yes'", fixed=answer)
+
+
+def test_and_or_and_parentheses_combine_as_they_read(survey: Consultation) -> None:
+    yes, two, skipped = Answer(choice="yes"), Answer(number=2), SKIPPED
+    assert holds_for(survey, "${fixed} = 'yes' and ${people} > 1", fixed=yes, people=two)
+    assert not holds_for(survey, "${fixed} = 'yes' and ${people} > 1", fixed=yes, people=skipped)
+    assert holds_for(survey, "${fixed} = 'no' or ${people} > 1", fixed=yes, people=two)
+    assert holds_for(survey, "${fixed} = 'no' and ${people} > 5 or answered(${fixed})", fixed=yes, people=two), \
+        "and binds tighter than or"
+    assert not holds_for(survey, "${fixed} = 'no' and (${people} > 5 or answered(${fixed}))", fixed=yes, people=two)
+    assert holds_for(survey, "not (${fixed} = 'no' or ${people} > 5)", fixed=yes, people=two)
