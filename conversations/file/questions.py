@@ -39,6 +39,7 @@ class QuestionReader:
         self.all_ids: set[str] = set()
 
     def problem(self, key: str, what: str) -> None:
+        """Every problem goes to the file's one list, so all of them are reported together."""
         self.reader.problem(key, what)
 
     def questions(self) -> tuple[Question, ...]:
