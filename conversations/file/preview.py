@@ -34,7 +34,7 @@ def show(reply: Reply, out: TextIO) -> list[str]:
 def to_event(line: str, buttons: list[str]) -> Event:
     """A typed line: a number presses that button, /commands work, anything else is text."""
     said = line.strip()
-    if said.isdigit() and 1 <= int(said) <= len(buttons):
+    if said.isdecimal() and 1 <= int(said) <= len(buttons):
         return Press(buttons[int(said) - 1])
     command = said.split(maxsplit=1)[0].lower() if said.startswith("/") else ""
     if command in COMMANDS:

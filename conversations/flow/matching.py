@@ -58,7 +58,7 @@ def typed_selection(question: Question, text: str) -> Typed:
         said = piece.strip()
         if not normalise(said):
             continue
-        if said.isdigit():
+        if said.isdecimal():
             number = int(said)
             if 1 <= number <= len(question.options):
                 chosen.append(question.options[number - 1].id)
