@@ -68,15 +68,20 @@ def _ticks(question: Question, a: str, bind: Params) -> list[str]:
         return [repr_sql("")]
     # csv.writer on the joined labels: quoted when any ticked label needs it (inner quotes doubled), and
     # neutralised when the first ticked label would start a formula; both are known per option before the query.
-    pieces = " || ".join(f"CASE WHEN {test} THEN {bind(MULTI_SEPARATOR + label.replace(chr(34), chr(34) * 2))} "
-                         "ELSE '' END" for test, label in zip(has, labels, strict=True))
+    # The separator goes before every label but the first ticked one (substr cannot strip it afterwards: SQLite's
+    # string functions stop at a NUL, and a label may hold one).
+    first = "CASE " + " ".join(f"WHEN {test} THEN {place}" for place, test in enumerate(has)) + " ELSE -1 END"
+    pieces = []
+    for place, (test, label) in enumerate(zip(has, labels, strict=True)):
+        text = label.replace('"', '""')
+        pieces.append(f"CASE WHEN {test} THEN CASE WHEN {first} = {place} THEN {bind(text)} "
+                      f"ELSE {bind(MULTI_SEPARATOR + text)} END ELSE '' END")
     quoted = " OR ".join(test for test, label in zip(has, labels, strict=True)
                          if any(char in label for char in SPECIAL)) or "0"
-    risky = " ".join(f"WHEN {test} THEN {int(label.startswith(FORMULA_TRIGGERS))}"
-                     for test, label in zip(has, labels, strict=True))
+    risky = ", ".join(str(place) for place, label in enumerate(labels) if label.startswith(FORMULA_TRIGGERS))
     quote = f"CASE WHEN {quoted} THEN '\"' ELSE '' END"
-    joined = (f"CASE WHEN {none} THEN '' ELSE {quote} || CASE WHEN CASE {risky} ELSE 0 END THEN '''' ELSE '' END"
-              f" || substr({pieces}, {len(MULTI_SEPARATOR) + 1}) || {quote} END")
+    neutralised = f"CASE WHEN {first} IN ({risky}) THEN {repr_sql(chr(39))} ELSE '' END || " if risky else ""
+    joined = f"CASE WHEN {none} THEN '' ELSE {quote} || {neutralised}{' || '.join(pieces)} || {quote} END"
     return [*per_option, joined]
 
 

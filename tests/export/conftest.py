@@ -1,4 +1,5 @@
-"""The small fixed database, built once per module, and a helper that exports it into a folder."""
+"""The small fixed databases (the bundled consultation's, and every-kind.toml's), built once per module, and a
+helper that exports one into a folder."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from conversations.model import Consultation
 from storage import Database
 from storage.export import FORMATS, ExportResult, run_export
+from tests.export import every_kind
 from tests.export.builders import NOW, build_database, bundled, predictable_references
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -31,12 +34,29 @@ def golden_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield path
 
 
+@pytest.fixture(scope="module")
+def every_kind_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The six tenants of every_kind.build (references R-GOLD01 for A to R-GOLD06 for F), in a file of its own."""
+    path = tmp_path_factory.mktemp("every-kind") / "consultation.db"
+    with pytest.MonkeyPatch.context() as patch:
+        predictable_references(patch)
+
+        async def make() -> None:
+            await (await every_kind.build_database(path)).close()
+
+        asyncio.run(make())
+    yield path
+
+
 async def export_to(database: Path, folder: Path, identities: bool = False,
-                    formats: tuple[str, ...] = tuple(FORMATS)) -> ExportResult:
-    """Export the database as the command line would, at the fixed moment NOW."""
+                    formats: tuple[str, ...] = tuple(FORMATS), consultation: Consultation | None = None
+                    ) -> ExportResult:
+    """Export the database as the command line would, at the fixed moment NOW (the bundled consultation's, or
+    every_kind.NOW for another consultation)."""
     db = await Database.open(f"sqlite:///{database}")
+    survey, now = (bundled(), NOW) if consultation is None else (consultation, every_kind.NOW)
     try:
-        return await run_export(db, bundled(), folder, formats, identities, actor_id=None, via="test", now=NOW)
+        return await run_export(db, survey, folder, formats, identities, actor_id=None, via="test", now=now)
     finally:
         await db.close()
 
