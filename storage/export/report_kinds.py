@@ -103,5 +103,5 @@ def numbers(consultation: Consultation, heading: str, question: Question, counte
         count=number(sum(counted.numbers.values())))) + "</p>\n"
     bins = charts.number_bins(counted.numbers)
     yield charts.vertical(heading, bins, bins[0][0], bins[-1][0]) + "\n"
-    yield numbers_list([("", say("report_figure_line", label=name, figure=number(count)))
+    yield numbers_list([("", say("report_number_given", count=number(count), number=name))
                         for name, count in bins if count])

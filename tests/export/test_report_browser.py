@@ -10,6 +10,7 @@ import pytest
 from storage.export import ExportResult
 from tests.export.browser import Page
 from tests.export.conftest import export_to
+from tests.export.every_kind import every_kind
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHARTS = """Array.from(document.querySelectorAll('svg.chart')).map(svg => {
@@ -69,3 +70,38 @@ async def test_the_browser_check_would_catch_a_script_error_and_a_blocked_load(t
     text = "\n".join(page.problems)
     assert "Content Security Policy" in text or "Refused" in text
     assert "console.error" in text and "uncaught" in text
+
+
+async def test_a_report_of_every_kind_renders_on_a_phone_with_its_charts_and_their_numbers_as_text(
+    every_kind_db: Path, tmp_path: Path
+) -> None:
+    survey = every_kind()
+    result = await export_to(every_kind_db, tmp_path, formats=("html",), consultation=survey)
+    async with Page(tmp_path / "profile") as page:
+        await page.open((tmp_path / "report.html").as_uri())
+        charts = await page.evaluate(CHARTS)
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        lists = await page.evaluate("Array.from(document.querySelectorAll('ul.numbers')).map(list => "
+                                    "list.getBoundingClientRect().height > 0 ? list.children.length : 0)")
+        measures = await page.evaluate("Array.from(document.querySelectorAll('[id^=measure-]')).map(m => m.innerText)")
+        await page.screenshot(ARTIFACTS / "report-every-kind-phone.png")
+    assert page.problems == []
+    by_label = {chart["label"]: chart for chart in charts}
+    questions = dict(zip((q.id for q in survey.answerable), result.stats.questions, strict=True))
+    places = {q.id: place for place, q in enumerate(survey.answerable, start=1)}
+
+    def chart(question_id: str) -> dict[str, int]:
+        return by_label[next(label for label in by_label if label.startswith(f"Question {places[question_id]} of"))]
+
+    for question_id in ("overall", "repair_satisfaction", "listens", "services_used"):  # a bar per option or point
+        figures, drawn = questions[question_id], chart(question_id)
+        bars = [c for o, c in figures.choices.items() if o != "dont_know"]
+        assert drawn["drawn"] == sum(1 for count in bars if count), question_id
+    assert chart("overall")["bars"] == 5 and chart("services_used")["bars"] == 5
+    assert (chart("household")["bars"], chart("household")["drawn"]) == (5, 4)  # 1 to 5; nobody said 4
+    assert len(charts) == 2 + 9  # sources and days, then every question but the two text ones
+    assert all(0 < c["width"] <= 412 for c in charts) and overflow <= 0
+    assert lists == [6, 5, 5, 2, 5, 4], "each new chart's numbers are on the page as text (q1, q3, q5 to q8)"
+    assert [" ".join(text.split()) for text in measures] == [
+        "80.0% TP01 Overall satisfaction: 80.0% of 5", "33.3% TP02 Satisfaction with repairs: 33.3% of 3",
+        "66.7% TP06 Agreement that Connexus listens to views and acts on them: 66.7% of 6"]
