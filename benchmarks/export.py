@@ -1,7 +1,8 @@
 """Export: `consultation-bot export --only csv` against sqlite3's own CSV dump of the same answers, and its memory.
 
 Both are separate processes reading the same file, timed from exec to exit; the export's peak RSS comes from
-wait4() on that very process, at two sizes, to show it stays flat as the consultation grows.
+the process's own high-water mark, at two sizes, to show it stays flat as the consultation grows. The same is then
+measured, for the report only, on conversations/consultations/examples/every-kind.toml (every kind of question).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.fixtures import build
+from benchmarks.fixtures import EVERY_KIND, build
 from benchmarks.processes import PROJECT
 from benchmarks.report import Row, Section, median, ratio
 
@@ -25,6 +26,7 @@ SQLITE3 = shutil.which("sqlite3")
 DUMP = ("SELECT r.reference, r.source, a.question_id, a.choice, a.text, a.skipped, a.answered_at, "
         "a.consultation_version FROM answers a JOIN respondents r ON r.user_id = a.user_id "
         "WHERE a.is_current = 1 ORDER BY r.reference")
+DUMP_EVERY_KIND = DUMP.replace("a.skipped,", "a.skipped, a.choices, a.number, a.shown,")  # every stored field
 
 
 @dataclass
@@ -70,20 +72,22 @@ def _run(command: list[str], stdout: Path | None, env: dict[str, str] | None = N
     return Timed(seconds, max(seen), size)
 
 
-def export_csv(database: Path, out: Path) -> Timed:
-    """The admin's command, exactly as the README gives it."""
+def export_csv(database: Path, out: Path, survey_file: Path | None = None) -> Timed:
+    """The admin's command, exactly as the README gives it (with CONSULTATION_FILE for another consultation)."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT), "DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "WARNING"}
     env = {k: v for k, v in env.items() if not k.startswith(("CONSULTATION_", "DOTENV"))}
+    if survey_file is not None:
+        env["CONSULTATION_FILE"] = str(survey_file)
     timed = _run([sys.executable, "-m", "bot.cli", "export", "--out", str(out), "--only", "csv"], None, env,
                  cwd=database.parent)
     csv = out / "responses.csv"
     return Timed(timed.seconds, timed.peak_kib, csv.stat().st_size if csv.exists() else 0)
 
 
-def sqlite_dump(database: Path, out: Path) -> Timed:
+def sqlite_dump(database: Path, out: Path, query: str = DUMP) -> Timed:
     """The floor: SQLite's own shell writing the current answers joined to respondents as CSV."""
     assert SQLITE3 is not None
-    return _run([SQLITE3, "-csv", "-header", str(database), DUMP], out)
+    return _run([SQLITE3, "-csv", "-header", str(database), query], out)
 
 
 def _warm(database: Path) -> None:
@@ -93,24 +97,26 @@ def _warm(database: Path) -> None:
             pass
 
 
-async def _measure(base: Path, respondents: int, rounds: int, dump: bool = True) -> tuple[list[Timed], list[Timed]]:
+async def _measure(base: Path, respondents: int, rounds: int, dump: bool = True, survey_file: Path | None = None
+                   ) -> tuple[list[Timed], list[Timed]]:
     """Build once, warm the cache, then alternate export and dump `rounds` times."""
     base.mkdir(parents=True, exist_ok=True)
     database = base / "consultation.db"
-    await build(database, respondents, FIRST_USER)
+    await build(database, respondents, FIRST_USER, survey_file=survey_file)
     await asyncio.to_thread(_warm, database)
     exports: list[Timed] = []
     dumps: list[Timed] = []
+    query = DUMP if survey_file is None else DUMP_EVERY_KIND
     for round_ in range(rounds):
-        exports.append(await asyncio.to_thread(export_csv, database, base / f"export-{round_}"))
+        exports.append(await asyncio.to_thread(export_csv, database, base / f"export-{round_}", survey_file))
         if dump:
-            dumps.append(await asyncio.to_thread(sqlite_dump, database, base / f"dump-{round_}.csv"))
+            dumps.append(await asyncio.to_thread(sqlite_dump, database, base / f"dump-{round_}.csv", query))
     shutil.rmtree(base, ignore_errors=True)
     return exports, dumps
 
 
 async def export(base: Path, large: int = 100_000, small: int = 20_000, rounds: int = 2) -> Section:
-    """Time ratio at the large size; peak RSS at both sizes."""
+    """Time ratio at the large size; peak RSS at both sizes; then the same for every kind of question (reported)."""
     section = Section("Export")
     if SQLITE3 is None:
         section.note("- sqlite3 (the command-line shell) is not installed: `apt-get install sqlite3`; skipped.")
@@ -135,4 +141,22 @@ async def export(base: Path, large: int = 100_000, small: int = 20_000, rounds: 
     section.rows.append(Row("export peak RSS", f"{big_rss / 1024:.0f} MB vs {small_rss / 1024:.0f} MB", "flat",
                             growth <= 1.2,
                             f"at {large:,} vs {small:,} respondents (×{growth:.2f}); flat means within 20%."))
+    await _every_kind(section, base, large, small)
     return section
+
+
+async def _every_kind(section: Section, base: Path, large: int, small: int) -> None:
+    """every-kind.toml (scales, multis, numbers, routing, info pages) at both sizes, one round each: report only."""
+    started = time.monotonic()
+    big_exports, big_dumps = await _measure(base / "every-kind-large", large, 1, survey_file=EVERY_KIND)
+    small_exports, _ = await _measure(base / "every-kind-small", small, 1, dump=False, survey_file=EVERY_KIND)
+    big, dump, little = big_exports[0], big_dumps[0], small_exports[0]
+    section.note(f"- every-kind.toml, {large:,} respondents × 11 answers (scales, multis, numbers, a third routed "
+                 f"out of each show_if question): export --only csv {big.seconds:.2f} s (responses.csv "
+                 f"{big.output_bytes / 1e6:.1f} MB); sqlite3 -csv {dump.seconds:.2f} s "
+                 f"({dump.output_bytes / 1e6:.1f} MB); peak RSS {little.peak_kib / 1024:.1f} MB at {small:,}, "
+                 f"{big.peak_kib / 1024:.1f} MB at {large:,}; {time.monotonic() - started:.0f} s in all")
+    figure = ratio(big.seconds, dump.seconds)
+    section.rows.append(Row("export time, every kind of question", f"{figure:.2f}", "report", None,
+                            f"every-kind.toml at {large:,} respondents: {big.seconds:.2f} s ÷ {dump.seconds:.2f} s, "
+                            f"one round; peak RSS ×{ratio(big.peak_kib, little.peak_kib):.2f} from {small:,}."))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conversations.file.loader import load_consultation
-from conversations.model import Consultation, QuestionKind
+from conversations.model import Consultation, Question, QuestionKind
 from conversations.state import ConversationState, Phase, Stage
 from storage import Database
 from storage.steps import encode_state
@@ -26,9 +26,12 @@ SPREAD = 26 * 24 * 3600
 WORDS = "Please fix repairs faster, and use local firms who know our estates and the people on them."
 
 
-def consultation() -> Consultation:
-    """The bundled consultation: the one the bot runs when CONSULTATION_FILE is not set."""
-    return load_consultation()
+EVERY_KIND = Path(__file__).resolve().parents[1] / "conversations" / "consultations" / "examples" / "every-kind.toml"
+
+
+def consultation(path: Path | None = None) -> Consultation:
+    """The bundled consultation (the one the bot runs when CONSULTATION_FILE is not set), or the file at `path`."""
+    return load_consultation(path) if path else load_consultation()
 
 
 async def _schema(path: Path) -> None:
@@ -36,16 +39,34 @@ async def _schema(path: Path) -> None:
 
 
 def _answers(survey: Consultation, user_id: int, at: str) -> list[tuple[object, ...]]:
-    """One current answer per question: words, or a choice with (every other time) a reason."""
+    """One current answer per question that takes one, of its kind: words; a choice (or a scale point, with its
+    'why' if it asks one) with a reason every other time; a multi's ticks; a number. A question with show_if is
+    routed out ("not shown") for every third tenant. The bundled consultation's rows are as they always were."""
     rows: list[tuple[object, ...]] = []
-    for question in survey.questions:
-        if question.kind == QuestionKind.CHOICE:
-            choice = question.options[user_id % len(question.options)].id
-            reason = WORDS if user_id % 2 else None
-            rows.append((user_id, survey.id, question.id, choice, reason, 0, at, survey.version))
-        else:
-            rows.append((user_id, survey.id, question.id, None, f"{WORDS} ({user_id})", 0, at, survey.version))
+    for question in survey.answerable:
+        # (choice, text, skipped, choices, number, shown)
+        row: tuple[object, ...] = (None, f"{WORDS} ({user_id})", 0, None, None, 1)
+        if question.show_if is not None and user_id % 3 == 0:
+            row = (None, None, 0, None, None, 0)
+        elif question.kind in (QuestionKind.CHOICE, QuestionKind.SCALE):
+            reason = WORDS if user_id % 2 and (question.kind is QuestionKind.CHOICE or question.asks_reason) else None
+            row = (question.options[user_id % len(question.options)].id, reason, 0, None, None, 1)
+        elif question.kind is QuestionKind.MULTI:
+            reason = WORDS if question.asks_reason and user_id % 3 == 1 else None
+            row = (None, reason, 0, _ticks(question, user_id), None, 1)
+        elif question.kind is QuestionKind.NUMBER:
+            low, high = question.minimum or 0, question.maximum or 0
+            row = (None, None, 0, None, low + user_id % (high - low + 1), 1)
+        rows.append((user_id, survey.id, question.id, *row, at, survey.version))
     return rows
+
+
+def _ticks(question: Question, user_id: int) -> str:
+    """Some of a multi's options, chosen by the bits of the user id; the one that stands alone when none are."""
+    ordinary = [option.id for option in question.options if not option.exclusive]
+    ticked = [option for bit, option in enumerate(ordinary) if user_id >> bit & 1]
+    alone = next((option.id for option in question.options if option.exclusive), ordinary[0] if ordinary else "")
+    return ",".join(ticked) or alone
 
 
 def _batches(first: int, count: int) -> Iterator[range]:
@@ -53,14 +74,15 @@ def _batches(first: int, count: int) -> Iterator[range]:
         yield range(start, min(start + BATCH, first + count))
 
 
-async def build(path: Path, count: int, first_user: int, finished_every: int = 4, answers: bool = True
-                ) -> Consultation:
-    """`count` tenants who agreed; all but every `finished_every`-th sent their answers (0: nobody finished).
+async def build(path: Path, count: int, first_user: int, finished_every: int = 4, answers: bool = True,
+                survey_file: Path | None = None) -> Consultation:
+    """`count` tenants who agreed; all but every `finished_every`-th sent their answers (0: nobody finished); of
+    the bundled consultation, or of the consultation file `survey_file` (e.g. EVERY_KIND).
 
     Indexes on the answers are dropped during the load and built once at the end (a sort beats 500,000
     index inserts); the file is left in WAL mode like the bot's own.
     """
-    survey = consultation()
+    survey = consultation(survey_file)
     await _schema(path)
     await asyncio.to_thread(_bulk, path, survey, count, first_user, finished_every, answers)
     return survey
@@ -99,8 +121,9 @@ def _bulk(path: Path, survey: Consultation, count: int, first_user: int, finishe
                  for uid, fin in zip(users, finished, strict=True)])
             if answers:
                 conn.executemany(
-                    "INSERT INTO answers (user_id, consultation_id, question_id, choice, text, skipped, answered_at, "
-                    "consultation_version, is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    "INSERT INTO answers (user_id, consultation_id, question_id, choice, text, skipped, choices, "
+                    "number, shown, answered_at, consultation_version, is_current) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     [row for uid in users for row in _answers(survey, uid, ats[uid])])
         for _name, sql in indexes:
             conn.execute(sql)
