@@ -184,6 +184,7 @@ class _Tally:
             self.counted += count if set(given) & set(counts) else 0
 
     def figures(self, question_id: str) -> QuestionFigures:
+        """Frozen, numbers in order, for the exports to read."""
         return QuestionFigures(question_id, self.answered, self.skipped, self.written, self.choices,
                                self.not_shown, self.chosen, dict(sorted(self.numbers.items())))
 

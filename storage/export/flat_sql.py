@@ -16,7 +16,8 @@ from storage.export.layout import MULTI_SEPARATOR, NOT_SHOWN, fields
 SPECIAL = (",", '"', "\r", "\n")  # a field holding one of these is quoted by csv.writer
 JOIN = " || ',' || "
 
-# CROSS JOIN keeps respondents as the outer loop, so SQLite walks the reference index in order and never sorts.
+# rows.AGREED with the consultation id as ?1: CROSS JOIN keeps respondents as the outer loop, so SQLite walks the
+# reference index in order and never sorts.
 AGREED = (
     "FROM respondents r CROSS JOIN conversations c ON c.user_id = r.user_id AND c.consultation_id = ?1 "
     "AND c.consent_at IS NOT NULL "
@@ -30,8 +31,14 @@ class Params:
         self.values: list[object] = list(values)
 
     def __call__(self, value: object) -> str:
+        """Bind one more value; its placeholder, to write into the query."""
         self.values.append(value)
         return f"?{len(self.values)}"
+
+
+def repr_sql(text: str) -> str:
+    """A constant as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _status(a: str) -> str:
@@ -83,11 +90,6 @@ def _ticks(question: Question, a: str, bind: Params) -> list[str]:
     neutralised = f"CASE WHEN {first} IN ({risky}) THEN {repr_sql(chr(39))} ELSE '' END || " if risky else ""
     joined = f"CASE WHEN {none} THEN '' ELSE {quote} || {neutralised}{' || '.join(pieces)} || {quote} END"
     return [*per_option, joined]
-
-
-def repr_sql(text: str) -> str:
-    """A constant as an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def answer_fields(question: Question, a: str, bind: Params) -> str:

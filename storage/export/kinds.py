@@ -22,6 +22,7 @@ class ScaleFigures:
 
     @property
     def top_two_share(self) -> float | None:
+        """top_two / base, or None before anyone chose a point."""
         return self.top_two / self.base if self.base else None
 
 
