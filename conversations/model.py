@@ -75,7 +75,8 @@ class Question:
     max_choices: int | None = None  # None: all of them
     minimum: int | None = None  # a number question's range
     maximum: int | None = None
-    unit: str = ""
+    unit: str = ""  # "people"
+    unit_one: str = ""  # "person": the unit after 1 (the plural unit when not given)
 
     @property
     def answerable(self) -> bool:
@@ -100,6 +101,10 @@ class Question:
         """A scale point's score: n for the first (most positive) down to 1; None for "don't know" or no point."""
         ids = [o.id for o in self.points]
         return len(ids) - ids.index(option_id) if option_id in ids else None
+
+    def unit_for(self, number: int | float) -> str:
+        """The unit after this number: "1 person", "3 people"."""
+        return self.unit_one if number == 1 and self.unit_one else self.unit
 
     @property
     def most_choices(self) -> int:

@@ -18,7 +18,7 @@ KEYS: dict[QuestionKind, frozenset[str]] = {
     QuestionKind.CHOICE: WITH_REASON,
     QuestionKind.MULTI: WITH_REASON | {"min_choices", "max_choices"},
     QuestionKind.SCALE: WITH_REASON | {"scale", "dont_know"},
-    QuestionKind.NUMBER: ASKED | {"min", "max", "unit"},
+    QuestionKind.NUMBER: ASKED | {"min", "max", "unit", "unit_one"},
     QuestionKind.INFO: COMMON,
 }
 EVERY_KEY = frozenset().union(*KEYS.values())
@@ -79,6 +79,7 @@ class QuestionReader:
             max_length=self.max_length(table, where), required=self.reader.flag(table, "required", f"{where}.required"),
             show_if=show_if, show_if_source=source, min_choices=least, max_choices=most, minimum=low, maximum=high,
             unit=self.reader.words(table, "unit", f"{where}.unit"),
+            unit_one=self.reader.words(table, "unit_one", f"{where}.unit_one"),
         )
 
     def kind(self, table: dict[str, Any], where: str) -> QuestionKind | None:

@@ -41,7 +41,7 @@ def number_words(consultation: Consultation, question: Question, number: int) ->
     """"3 people", or "3" when the question has no unit."""
     if not question.unit:
         return f"{number:,}"
-    return say(consultation, "number_with_unit", number=f"{number:,}", unit=question.unit)
+    return say(consultation, "number_with_unit", number=f"{number:,}", unit=question.unit_for(number))
 
 
 def header(consultation: Consultation, state: ConversationState, question: Question) -> str:

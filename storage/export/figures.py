@@ -79,7 +79,8 @@ def question_title(consultation: Consultation, question: Question, limit: int = 
 
 def with_unit(consultation: Consultation, question: Question, value: str) -> str:
     """'3 visits', or '3' when the number question has no unit."""
-    return consultation.message("stats_number_with_unit", number=value, unit=question.unit) if question.unit else value
+    unit = question.unit_for(1 if value == "1" else 2)
+    return consultation.message("stats_number_with_unit", number=value, unit=unit) if unit else value
 
 
 def question_lines(consultation: Consultation, place: int, question: Question, figures: QuestionFigures) -> list[str]:

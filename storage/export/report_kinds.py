@@ -1,7 +1,7 @@
 """report.html's figures for each kind of question, and the measures at the top of the page.
 
 Every chart is followed by its numbers as text (a list a screen reader reads, and anyone can copy), because a
-chart's SVG is one image to assistive technology. Choice questions keep the chart they always had.
+chart's SVG is one image to assistive technology.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def figures(consultation: Consultation, heading: str, question: Question, counte
         bars = [(option_label(question, choice), count, f"{number(count)} ({percent(count, chosen)})")
                 for choice, count in option_counts(question, counted)]
         yield charts.horizontal(heading, bars) + "\n"
+        say = consultation.message
+        yield numbers_list([("", say("report_figure_line", label=name, figure=figure)) for name, _, figure in bars])
     elif question.kind is QuestionKind.SCALE:
         yield from scale(consultation, heading, question, counted)
     elif question.kind is QuestionKind.MULTI:

@@ -11,6 +11,7 @@ from conversations.events import Review
 from conversations.file.loader import load_consultation
 from conversations.model import Consultation
 from conversations.screens.markup import plain
+from conversations.screens.questions import number_words
 from conversations.state import NOT_SHOWN, Answer, Stage
 from tests.conversations.helpers import Tenant
 
@@ -295,3 +296,9 @@ def test_organisation_and_title_are_filled_in_everywhere(survey: Consultation) -
     assert not any("{organisation}" in t or "{title}" in t for t in texts)
     listens = survey.question("listens")
     assert listens is not None and "Connexus listens to my views" in listens.text
+
+
+def test_a_number_of_one_takes_the_singular_unit(survey: Consultation) -> None:
+    household = survey.question("household")
+    assert household is not None
+    assert number_words(survey, household, 1) == "1 person" and number_words(survey, household, 3) == "3 people"

@@ -101,7 +101,8 @@ async def test_a_report_of_every_kind_renders_on_a_phone_with_its_charts_and_the
     assert (chart("household")["bars"], chart("household")["drawn"]) == (5, 4)  # 1 to 5; nobody said 4
     assert len(charts) == 2 + 9  # sources and days, then every question but the two text ones
     assert all(0 < c["width"] <= 412 for c in charts) and overflow <= 0
-    assert lists == [6, 5, 5, 2, 5, 4], "each new chart's numbers are on the page as text (q1, q3, q5 to q8)"
+    # every chart's numbers are on the page as text: a line per option, point or number given
+    assert lists == [6, 2, 5, 5, 2, 5, 4, 3, 4], "q1, q2, q3, q5 to q8, q10, q11"
     assert [" ".join(text.split()) for text in measures] == [
         "80.0% TP01 Overall satisfaction: 80.0% of 5", "33.3% TP02 Satisfaction with repairs: 33.3% of 3",
         "66.7% TP06 Agreement that Connexus listens to views and acts on them: 66.7% of 6"]
