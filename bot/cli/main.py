@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--include-identities", action="store_true",
                         help="add tenants' Telegram ids (audited; keep the files safe)")
     commands.add_parser("stats", help="how the consultation is going: the /stats figures")
+    themes = commands.add_parser("themes", help="suggest themes in the written answers; analysis.xlsx to review")
+    themes.add_argument("--out", type=Path, required=True, help="the folder to write into (created if needed)")
+    themes.add_argument("--question", metavar="ID", help="only this question (default: every one with written answers)")
+    themes.add_argument("--apply", type=Path, metavar="FILE.xlsx",
+                        help="check and apply an edited analysis.xlsx, then write the new one and the report")
     return parser
 
 
@@ -107,6 +112,22 @@ def _cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_themes(settings: Settings, args: argparse.Namespace) -> int:
+    """The analysis workbook, or an edited one applied; a refused workbook lists its problems and changes nothing."""
+    from bot.cli.themes import themes
+    from storage.themes import WorkbookProblems
+
+    try:
+        print(asyncio.run(themes(settings, args.out, args.question, args.apply)))
+    except WorkbookProblems as refused:
+        print(f"consultation-bot: {args.apply} was not applied; nothing changed. Fix these and try again:",
+              file=sys.stderr)
+        for problem in refused.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _cmd_run,
     "preview": _cmd_preview,
@@ -115,6 +136,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "purge": _cmd_purge,
     "export": _cmd_export,
     "stats": _cmd_stats,
+    "themes": _cmd_themes,
 }
 
 

@@ -149,12 +149,19 @@ def unusable(update: Update) -> str | None:
     return None
 
 
+def file_url(api_base_url: str) -> str:
+    """Where files are downloaded: Telegram serves https://api.telegram.org/file/bot<token>/<path>."""
+    head, bot = api_base_url.rstrip("/").rsplit("/", 1) if "/" in api_base_url else (api_base_url, "bot")
+    return f"{head}/file/{bot}"
+
+
 def make_bot(settings: Settings, busy: Callable[[], bool] = lambda: False) -> TolerantBot:
     """The bot with its HTTP pools, timeouts and rate limiter, pointed at TELEGRAM_API_BASE_URL."""
     return TolerantBot(
         busy=busy,
         token=settings.bot_token,
         base_url=settings.api_base_url,
+        base_file_url=file_url(settings.api_base_url),
         request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15,
                                pool_timeout=10),
         get_updates_request=AiohttpRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40),

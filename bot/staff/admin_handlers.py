@@ -54,7 +54,7 @@ def prepare(file: ExportFile) -> Upload:
 
 
 async def deliver(bot: Bot, runtime: Runtime, chat_id: int, actor_id: int, file: ExportFile,
-                  limit: int = UPLOAD_LIMIT) -> bool:
+                  limit: int = UPLOAD_LIMIT, caption_key: str | None = None) -> bool:
     """Send one file as a document; over the limit (or refused), say how to get it from the command line."""
     say = runtime.say
     upload = await asyncio.to_thread(prepare, file)
@@ -64,7 +64,7 @@ async def deliver(bot: Bot, runtime: Runtime, chat_id: int, actor_id: int, file:
         await bot.send_message(chat_id, say("export_too_big", name=name, size=size, format=file.format),
                                parse_mode=ParseMode.HTML)
         return False
-    caption = say(f"export_caption_{file.format}")
+    caption = say(caption_key or f"export_caption_{file.format}")
     if upload.zipped:
         caption = say("export_caption_zipped", caption=caption)
     try:

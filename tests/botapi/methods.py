@@ -304,6 +304,21 @@ def send_document(store: Store, params: Params, files: Files) -> JSON:
     return copy.deepcopy(data)
 
 
+def get_file(store: Store, params: Params, files: Files) -> JSON:
+    """getFile: a file a user sent (or the bot sent), with the path to download it from /file/bot<token>/."""
+    file_id = str(params.get("file_id") or "")
+    data = store.uploads.get(file_id)
+    if data is None:
+        known = next((d for d in store.documents if fakes.document(d.filename or "", d.data)["file_id"] == file_id),
+                     None)
+        if known is None:
+            raise bad_request("invalid file_id")
+        data = known.data
+        store.uploads[file_id] = data
+    return {"file_id": file_id, "file_unique_id": f"u{file_id[-12:]}", "file_size": len(data),
+            "file_path": f"documents/{file_id}"}
+
+
 def send_chat_action(store: Store, params: Params, files: Files) -> bool:
     """sendChatAction: validate like Telegram, nothing to store."""
     resolve_chat(store, params)
@@ -379,6 +394,7 @@ HANDLERS: dict[str, Handler] = {
     "deletemessage": delete_message,
     "answercallbackquery": answer_callback_query,
     "senddocument": send_document,
+    "getfile": get_file,
     "sendchataction": send_chat_action,
     "close": harmless,
     "logout": harmless,

@@ -126,6 +126,7 @@ class BotApiServer(UserActions, FaultInjection):
         self._closing = False
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/documents/{file_id}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -232,6 +233,16 @@ class BotApiServer(UserActions, FaultInjection):
     async def _not_found(self, request: web.Request) -> web.Response:
         """Anything outside /bot<token>/<method> is a plain 404, like Telegram."""
         return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes by the path getFile gave, as Telegram's file server answers (404 for the wrong token)."""
+        if request.match_info["token"] != self.token:
+            return await self._not_found(request)
+        with self._lock:
+            data = self._store.uploads.get(request.match_info["file_id"])
+        if data is None:
+            return await self._not_found(request)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.Response:
         """Record, run faults and the method, and answer with Telegram's envelope and status."""

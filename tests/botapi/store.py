@@ -38,6 +38,7 @@ class Store:
     callback_answers: list[CallbackAnswer] = field(default_factory=list)
     commands: dict[tuple[str, str], list[JSON]] = field(default_factory=dict)
     documents: list[ReceivedDocument] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file_id -> bytes users sent, for getFile
     next_callback_id: int = 1
 
     # -- chats and messages -------------------------------------------------------------

@@ -84,8 +84,11 @@ class UserActions(ApiState):
         mime_type: str = "application/pdf",
         **kwargs: Any,
     ) -> JSON:
-        """Inject a document upload from a user."""
-        return self.send_message(user_id, document=fakes.document(filename, data, mime_type), **kwargs)
+        """Inject a document upload from a user; its bytes can then be fetched with getFile, as from Telegram."""
+        document = fakes.document(filename, data, mime_type)
+        with self._lock:
+            self._store.uploads[document["file_id"]] = data
+        return self.send_message(user_id, document=document, **kwargs)
 
     def send_channel_post(self, chat_id: int, text: str, title: str | None = None, **fields: Any) -> JSON:
         """Inject a channel_post (no 'from', sender_chat is the channel)."""
