@@ -39,14 +39,19 @@ ANSWERS = [
 ]
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def answered(database: Database) -> None:
     """Tenants who each wrote an answer to question 1, saved through the engine as the bot saves them."""
-    database = await Database.open(f"sqlite:///{tmp_path / 'consultation.db'}")
     consultation = bundled()
     for number, words in enumerate(ANSWERS):
         tenant = Tenant(database, consultation, 5000 + number, DAY1 + timedelta(hours=number))
         await tenant.script(Start(), Press(buttons.AGREE), Text(words), nxt(Q1))
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A database holding the answers above."""
+    database = await Database.open(f"sqlite:///{tmp_path / 'consultation.db'}")
+    await answered(database)
     yield database
     await database.close()
 
