@@ -182,3 +182,23 @@ async def test_a_zip_that_is_not_a_workbook_is_refused(db: Database, tmp_path: P
     with pytest.raises(WorkbookProblems) as refused:
         await apply_workbook(db, bundled(), broken, tmp_path / "two", ADMIN, "test", NOW)
     assert refused.value.problems == [bundled().message("themes_problem_not_xlsx")]
+
+
+async def test_erasing_a_tenant_erases_their_theme_codes_and_review(db: Database, tmp_path: Path) -> None:
+    await make_workbook(db, bundled(), tmp_path / "one", None, ADMIN, "test", NOW)
+
+    async def held(user_id: int) -> int:
+        rows = await db.reader.execute_fetchall(
+            "SELECT (SELECT count(*) FROM theme_codes k JOIN answers a ON a.id = k.answer_id WHERE a.user_id = ?) + "
+            "(SELECT count(*) FROM theme_reviews v JOIN answers a ON a.id = v.answer_id WHERE a.user_id = ?)",
+            (user_id, user_id))
+        return int(list(rows)[0][0])
+
+    before = await db.reader.execute_fetchall("SELECT count(*) FROM theme_reviews")
+    assert await held(5000) > 0
+    assert await db.erase_respondent(5000)
+    assert await held(5000) == 0
+    after = await db.reader.execute_fetchall("SELECT count(*) FROM theme_reviews")
+    assert list(after)[0][0] == list(before)[0][0] - 1
+    again = await make_workbook(db, bundled(), tmp_path / "two", None, ADMIN, "test", NOW)
+    assert ANSWERS[0] not in [r[1] for r in rows(again.path, "Q1 answers")]
