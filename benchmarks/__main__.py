@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import broadcast, conversation, export, memory, pace, profiles
+from benchmarks import broadcast, conversation, export, memory, pace, profiles, themes
 from benchmarks.report import (
     INVESTIGATION,
     QUICK_RESULTS,
@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "memory": memory.memory,
     "broadcast": broadcast.broadcast,
     "export": export.export,
+    "themes": themes.themes,  # coded sets under ../shared/eval/themes, skipped with a note if absent
 }
 # --quick: the same benchmarks at smaller sizes (a smoke test in ~4 minutes; written to QUICK.md, not RESULTS.md).
 QUICK: dict[str, dict[str, Any]] = {
