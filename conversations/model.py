@@ -123,6 +123,16 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """Words that mean an answer needs a person, not a count (damp and mould, safety, harassment, self-harm):
+    a text answer or reason containing any of `words` (whole words, any case; conversations.alerts) is flagged."""
+
+    id: str
+    title: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Reminder:
     """A reminder the bot sends on its own, counted back from the closing time."""
 
@@ -156,6 +166,7 @@ class Consultation:
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     reminders: tuple[Reminder, ...] = ()
     measures: tuple[Measure, ...] = ()
+    alerts: tuple[Alert, ...] = ()
     retention_days: int | None = None
     source_file: str = ""
 
@@ -170,6 +181,10 @@ class Consultation:
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, or None for a question without one."""
         return next((t for t in self.topics if t.id == topic_id), None)
+
+    def alert(self, alert_id: str) -> Alert | None:
+        """The alert with this id, or None for one since removed from the file."""
+        return next((a for a in self.alerts if a.id == alert_id), None)
 
     def question(self, question_id: str) -> Question | None:
         """The question with this id, if any."""

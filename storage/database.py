@@ -12,7 +12,8 @@ from types import TracebackType
 
 import aiosqlite
 
-from storage import audit, history, maintenance, respondents, steps
+from storage import alerts, audit, history, maintenance, respondents, steps
+from storage.alerts import AlertCount, FlaggedAnswer
 from storage.checkpointer import Checkpointer
 from storage.connection import Writer, connect, is_transient
 from storage.migrate import SchemaTooNewError, migrate
@@ -146,6 +147,31 @@ class Database:
         if reference is not None:
             await self._scrub_wal()
         return reference is not None
+
+    # ---------------------------------------------------------------- alerts
+
+    async def flagged_answers(self, consultation_id: str, limit: int | None = None) -> list[FlaggedAnswer]:
+        """Current answers that matched an alert, newest first: reference, question, alert, words, when."""
+        return await alerts.flagged(self._reader, consultation_id, limit)
+
+    async def alert_counts(self, consultation_id: str, alert_ids: tuple[str, ...]) -> tuple[AlertCount, ...]:
+        """Per alert (in the order given): flagged current answers and the newest few references."""
+        return await alerts.counts(self._reader, consultation_id, alert_ids)
+
+    async def set_alert_messages(self, staff_id: int, consultation_id: str, on: bool, at: datetime) -> bool:
+        """/alerts on or off for one staff member, audited in the same transaction; False when nothing changed."""
+        async with self._writer.transaction() as conn:
+            if on:
+                changed = await alerts.subscribe(conn, staff_id, consultation_id, at)
+            else:
+                changed = await alerts.unsubscribe(conn, staff_id, consultation_id)
+            detail = f"{consultation_id}: alert messages {'on' if on else 'off'}" + ("" if changed else " (already)")
+            await audit.record(conn, at, staff_id, "alerts", detail, "ok")
+        return changed
+
+    async def alert_subscribers(self, consultation_id: str) -> list[int]:
+        """The staff ids who sent /alerts on."""
+        return await alerts.subscribers(self._reader, consultation_id)
 
     # ---------------------------------------------------------------- audit
 

@@ -28,6 +28,8 @@ async def checkpoint(conn: aiosqlite.Connection) -> bool:
 async def purge(conn: aiosqlite.Connection, consultation_id: str) -> PurgeReport:
     """Inside a write transaction: delete one consultation's responses, then respondents left with nothing."""
     counts = []
+    await conn.execute("DELETE FROM alert_flags WHERE consultation_id = ?", (consultation_id,))
+    await conn.execute("DELETE FROM themes WHERE consultation_id = ?", (consultation_id,))  # names from answers
     for table in ("transcript", "answers", "conversations"):
         async with conn.execute(f"DELETE FROM {table} WHERE consultation_id = ?", (consultation_id,)) as cursor:
             counts.append(cursor.rowcount)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -63,6 +63,8 @@ class StepRecord:
     changed: dict[str, Answer | None]  # None: no answer counts any more (asked again)
     transcript: tuple[TranscriptLine, ...]
     at: datetime
+    # The [[alerts]] ids each changed answer's words match (conversations.alerts.flags_for), saved with the answer.
+    flags: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Catch a record that contradicts itself before any lock is taken."""
@@ -72,6 +74,9 @@ class StepRecord:
         for question_id, answer in self.changed.items():
             if self.state.answers.get(question_id) != answer:
                 raise ValueError(f"changed answer for {question_id!r} differs from the one in the new state")
+        for question_id in self.flags:
+            if self.changed.get(question_id) is None:
+                raise ValueError(f"flags for {question_id!r}, whose answer did not change in this step")
 
 
 def changed_answers(state: ConversationState, question_ids: tuple[str, ...]) -> dict[str, Answer | None]:

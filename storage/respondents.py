@@ -100,6 +100,8 @@ async def erase(conn: aiosqlite.Connection, user_id: int) -> str | None:
     """Delete everything about one tenant (not a flag); returns their old reference for the audit line."""
     rows = list(await conn.execute_fetchall("SELECT reference FROM respondents WHERE user_id = ?", (user_id,)))
     # Children first and explicitly, so erasure does not depend on a connection having foreign_keys on.
+    await conn.execute("DELETE FROM alert_flags WHERE answer_id IN (SELECT id FROM answers WHERE user_id = ?)",
+                       (user_id,))
     for table in ("transcript", "answers", "conversations"):
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
     await conn.execute("DELETE FROM respondents WHERE user_id = ?", (user_id,))

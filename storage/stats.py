@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 import aiosqlite
 
 from conversations.model import DONT_KNOW, Consultation
+from storage import alerts
+from storage.alerts import AlertCount
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ class ConsultationStats:
     sources: tuple[tuple[str, int], ...] = ()
     reminders_sent: int = 0
     measures: tuple[MeasureFigures, ...] = ()
+    alerts: tuple[AlertCount, ...] = ()  # one per [[alerts]] entry, in the file's order: listed first
 
     @property
     def partial(self) -> int:
@@ -101,8 +104,8 @@ async def read_stats(conn: aiosqlite.Connection, consultation: Consultation, fig
                      ) -> ConsultationStats:
     """All the counts in a few aggregate queries (no row is brought into Python per respondent).
 
-    Without `figures` only the head counts are read (no per-question totals, measures or sources): a CSV export
-    needs nothing else, and the totals are a pass over every answer.
+    Without `figures` only the head counts are read (no per-question totals, measures, alerts or sources): a CSV
+    export needs nothing else, and the totals are a pass over every answer.
     """
     cid = consultation.id
     rows = list(await conn.execute_fetchall(
@@ -116,6 +119,8 @@ async def read_stats(conn: aiosqlite.Connection, consultation: Consultation, fig
         started=int(head["started"]), agreed=int(head["agreed"]), finished=int(head["finished"]),
         declined=int(head["declined"]), erased=await _erased(conn), questions=questions,
         sources=await _sources(conn, cid) if figures else (), measures=measures,
+        alerts=await alerts.counts(conn, cid, tuple(a.id for a in consultation.alerts))
+        if figures and consultation.alerts else (),
     )
 
 

@@ -121,8 +121,8 @@ async def _save_state(
 
 
 async def _save_answers(conn: aiosqlite.Connection, record: StepRecord) -> None:
-    """Each change is a new current row; the row it replaces stays as history. None leaves no current row (a
-    question routed back in, to be asked again)."""
+    """Each change is a new current row; the row it replaces stays as history (with any alert flags it had). None
+    leaves no current row (a question routed back in, to be asked again)."""
     for question_id, answer in record.changed.items():
         key = (record.user_id, record.consultation_id, question_id)
         await conn.execute(
@@ -132,12 +132,20 @@ async def _save_answers(conn: aiosqlite.Connection, record: StepRecord) -> None:
         )
         if answer is None:
             continue
-        await conn.execute(
+        cursor = await conn.execute(
             "INSERT INTO answers (user_id, consultation_id, question_id, choice, text, skipped, choices, number, "
             "shown, answered_at, consultation_version, is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
             (*key, answer.choice, answer.text, int(answer.skipped), ",".join(answer.choices) or None, answer.number,
              int(answer.shown), to_db(record.at), record.consultation_version),
         )
+        alerts = record.flags.get(question_id, ())
+        if alerts:  # in the same transaction as the answer: flagged the moment it is stored, or not at all
+            await conn.executemany(
+                "INSERT INTO alert_flags (answer_id, alert_id, consultation_id, question_id, flagged_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(cursor.lastrowid, alert_id, record.consultation_id, question_id, to_db(record.at))
+                 for alert_id in dict.fromkeys(alerts)],
+            )
 
 
 async def _save_transcript(conn: aiosqlite.Connection, record: StepRecord) -> None:

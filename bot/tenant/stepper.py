@@ -6,6 +6,8 @@ import logging
 
 from bot.delivery.outbox import Outgoing
 from bot.runtime import Runtime
+from bot.staff.alerts import tell_staff
+from conversations.alerts import flags_for, newly_flagged
 from conversations.events import Event, Help, Press, Privacy, Review, Start, Text
 from conversations.flow.engine import StepResult, step
 from conversations.replies import Reply
@@ -48,12 +50,13 @@ async def tenant_step(runtime: Runtime, update_id: int, user_id: int, chat_id: i
             TranscriptLine("in", describe_incoming(event), now),
             *(TranscriptLine("out", describe_outgoing(r), now) for r in result.replies),
         ) if agreed else ()
+        changed = changed_answers(result.state, result.changed)
+        flags = flags_for(consultation, changed)  # alerts are flagged in the transaction that stores the answer
         record = StepRecord(
             user_id=user_id, consultation_id=consultation.id, consultation_version=consultation.version,
             privacy_version=consultation.privacy_version, update_id=update_id,
-            expected_revision=loaded.revision, state=result.state,
-            changed=changed_answers(result.state, result.changed),
-            transcript=transcript, at=now,
+            expected_revision=loaded.revision, state=result.state, changed=changed,
+            transcript=transcript, at=now, flags=flags,
         )
         try:
             applied = await runtime.db.apply_step(record)
@@ -66,6 +69,9 @@ async def tenant_step(runtime: Runtime, update_id: int, user_id: int, chat_id: i
         log.info("update %s applied: stage=%s position=%s changed=%d", update_id,
                  result.state.stage.value, result.state.position, len(result.changed))
         deliver(runtime, chat_id, user_id, loaded.state, result, pressed)
+        if flags:  # after the tenant's reply is queued: staff are told, the tenant is not kept waiting
+            await tell_staff(runtime, user_id, loaded.reference, newly_flagged(consultation, loaded.state.answers,
+                                                                               flags))
         return result
     raise StorageUnavailableError("the conversation kept changing under this step")
 

@@ -103,7 +103,8 @@ def summary(consultation: Consultation) -> str:
         f"{_count(len(consultation.objectives), 'objective')}, {_count(len(consultation.topics), 'topic')}, "
         f"{_count(asked, 'question')}" + (f" and {_count(info, 'info page')}" if info else "")
         + f", {_count(len(consultation.reminders), 'reminder')}"
-        + (f", {_count(len(consultation.measures), 'measure')}" if consultation.measures else "") + ":",
+        + (f", {_count(len(consultation.measures), 'measure')}" if consultation.measures else "")
+        + (f", {_count(len(consultation.alerts), 'alert')}" if consultation.alerts else "") + ":",
     ]
     if info or consultation.routed:
         lines.append("  (Q numbers are places in the file; each tenant's count leaves out info pages and what they "
@@ -123,6 +124,12 @@ def summary(consultation: Consultation) -> str:
         where = f"Q{question.number} ({m.question})" if question else m.question
         lines.append(textwrap.fill(f"{m.title}: {where} {' or '.join(labels)}", WIDTH, initial_indent="  ",
                                    subsequent_indent="    "))
+    if consultation.alerts:
+        lines.append("Alerts (words that flag an answer for staff: whole words, any case, punctuation ignored, "
+                     "* any ending):")
+    for a in consultation.alerts:
+        lines.append("  " + _short(f"{plain(a.title)} ({a.id}, {_count(len(a.words), 'word')}): {', '.join(a.words)}",
+                                   WIDTH - 2))
     scores = score(consultation)
     longest = max(scores, key=lambda s: s.characters)
     lines.append(f"Longest message: {longest.name} ({longest.characters} of 4096 characters)")

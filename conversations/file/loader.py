@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from conversations.file.alerts import read_alerts
 from conversations.file.measures import read_measures
 from conversations.file.questions import QuestionReader
 from conversations.file.reader import FileReader
@@ -21,7 +22,7 @@ TEMPLATE_FIELDS = {"opens", "closes", "minutes", "questions", "organisation", "t
 TOP_KEYS = frozenset({
     "id", "version", "title", "organisation", "timezone", "opens_at", "closes_at", "minutes_to_complete",
     "retention_days_after_close", "welcome", "introduction", "thank_you", "privacy", "objectives", "topics",
-    "questions", "measures", "reminders", "messages", "words",
+    "questions", "measures", "alerts", "reminders", "messages", "words",
 })
 PRIVACY_KEYS = frozenset({"version", "notice"})
 NAVIGATION = ("skip", "back", "next")  # typed on a question page before its options are matched
@@ -167,6 +168,7 @@ class _Reader(FileReader):
             words=words,
             reminders=self.reminders(),
             measures=measures,
+            alerts=read_alerts(self),
             retention_days=retention,
             source_file=str(self.file),
         )

@@ -132,10 +132,29 @@ def measure_lines(consultation: Consultation, stats: ConsultationStats) -> list[
     return lines
 
 
+def alert_lines(consultation: Consultation, stats: ConsultationStats) -> list[str]:
+    """Each alert with how many current answers it flagged and the newest references; nothing without alerts.
+    These come first: an answer that needs a person matters more than any count."""
+    say = consultation.message
+    if not consultation.alerts:
+        return []
+    lines = [say("stats_alerts")]
+    counts = {figures.alert_id: figures for figures in stats.alerts}
+    for alert in consultation.alerts:
+        title, figures = escape(plain(alert.title)), counts.get(alert.id)
+        if figures is None or not figures.answers:
+            lines.append(say("stats_alert_none", title=title))
+            continue
+        lines.append(say("stats_alert_line", title=title, count=number(figures.answers),
+                         newest=", ".join(figures.newest)))
+    return [*lines, ""]
+
+
 def stats_message(consultation: Consultation, stats: ConsultationStats, now: datetime) -> str:
-    """/stats in Telegram's HTML; `consultation-bot stats` prints the same through markup.plain."""
+    """/stats in Telegram's HTML; `consultation-bot stats` prints the same through markup.plain. Alerts first."""
     say = consultation.message
     lines = [say("stats_title", title=escape(plain(consultation.title))), countdown(consultation, now), ""]
+    lines += alert_lines(consultation, stats)
     lines += [say("stats_line", label=label, value=number(value)) for label, value in headline(consultation, stats)]
     lines += measure_lines(consultation, stats)
     lines += ["", say("stats_questions")]

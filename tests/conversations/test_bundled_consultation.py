@@ -47,4 +47,4 @@ def test_the_check_summary_names_the_window_and_flags_the_hardest_message(consul
     screen = summary(consultation)
     assert "Monday 30 November 2020 at 5pm (2020-11-30 17:00 UTC)" in screen
     assert screen.count("<- hardest") == 1
-    assert len(screen.splitlines()) < 40
+    assert len(screen.splitlines()) < 40 + len(consultation.alerts) + 1, "one screen: the alerts add a line each"

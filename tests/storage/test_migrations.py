@@ -174,7 +174,7 @@ async def test_a_database_from_the_release_before_question_kinds_upgrades_in_pla
         assert await db.integrity_check() == "ok"
         current = {a.question_id: a.answer for a in await db.current_answers(5550001, "connexus-procurement-2020")}
         loaded = await db.load_state(5550001, "connexus-procurement-2020")
-    assert versions(path) == [1, 2, 3]
+    assert versions(path) == [m.version for m in MIGRATIONS]
     with sqlite3.connect(path) as conn:
         after = conn.execute(f"SELECT {OLD_COLUMNS} FROM answers ORDER BY id").fetchall()
         new_columns = conn.execute("SELECT DISTINCT choices, number, shown FROM answers").fetchall()
