@@ -27,8 +27,10 @@ from bot.logging_setup import configure_logging
 from bot.runtime import Runtime, runtime_of
 from bot.settings import Settings, StartupError
 from bot.staff.admin_handlers import add_admin_handlers
+from bot.staff.alerts import add_alert_handlers
 from bot.staff.handlers import add_staff_handlers
 from bot.staff.services import start_staff_services, stop_staff_services
+from bot.staff.themes_handlers import add_themes_handlers
 from bot.startup import abandon, open_database, reach_telegram
 from bot.tenant import handlers as tenant
 from bot.tenant.ordering import PerTenantUpdateProcessor
@@ -38,8 +40,8 @@ from storage import StorageUnavailableError
 log = logging.getLogger(__name__)
 OUTBOX_DRAIN_SECONDS = 5  # SIGTERM to exit stays well under 10 s
 TENANT_COMMANDS = ("start", "help", "review", "privacy", "mydata", "delete", "stop", "reminders")
-STAFF_COMMANDS: tuple[str, ...] = ("broadcast", "stats")
-ADMIN_COMMANDS: tuple[str, ...] = ("export",)
+STAFF_COMMANDS: tuple[str, ...] = ("broadcast", "stats", "alerts")
+ADMIN_COMMANDS: tuple[str, ...] = ("export", "themes")
 
 
 def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
@@ -58,6 +60,8 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     application.bot_data["runtime"] = runtime
     runtime.in_hand = updates.in_hand_for
     add_admin_handlers(application)  # before the tenants' catch-all for unknown commands
+    add_alert_handlers(application)
+    add_themes_handlers(application)  # an .xlsx sent back is an admin's, before the tenants' "can't read files"
     add_tenant_handlers(application)
     add_staff_handlers(application)
     application.add_error_handler(_on_error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.migrations import m0001_initial, m0002_broadcasts, m0003_question_kinds
+from storage.migrations import m0001_initial, m0002_broadcasts, m0003_question_kinds, m0004_alerts, m0005_themes
 
 NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -28,4 +28,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", m0001_initial.SQL),
     Migration(2, "broadcasts", m0002_broadcasts.SQL),
     Migration(3, "question_kinds", m0003_question_kinds.SQL),
+    Migration(4, "alerts", m0004_alerts.SQL),
+    Migration(5, "themes", m0005_themes.SQL),
 )
