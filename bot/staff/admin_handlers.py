@@ -64,7 +64,7 @@ async def deliver(bot: Bot, runtime: Runtime, chat_id: int, actor_id: int, file:
         await bot.send_message(chat_id, say("export_too_big", name=name, size=size, format=file.format),
                                parse_mode=ParseMode.HTML)
         return False
-    caption = say(caption_key or f"export_caption_{file.format}")
+    caption = say(caption_key or file.caption_key)
     if upload.zipped:
         caption = say("export_caption_zipped", caption=caption)
     try:

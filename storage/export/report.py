@@ -1,7 +1,9 @@
 """report.html: one self-contained page a housing officer can forward to the board and read on a phone.
 
-Written as it is read from the database: counts and charts first (aggregates), then every written answer
-streamed question by question, so a big consultation makes a long page, not a big process.
+Written as it is read from the database, and made only of aggregates: alerts, measures, counts and charts, then
+per question its figures and, for written answers, the themes with counts and a few quotes. Every written answer
+is in answers.html (storage/export/answers.py), which the report links to; so the report stays small (a few tens
+of kilobytes at 100,000 respondents) and opens on a phone with nothing else.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from conversations.model import Consultation, Question, QuestionKind
 from conversations.screens.markup import plain
 from conversations.screens.timefmt import local_time
 from storage.export import charts, report_kinds, rows
-from storage.export.figures import countdown, headline, number, option_label, percent, question_title
-from storage.export.kinds import option_counts
+from storage.export.figures import countdown, headline, number, percent, question_title
 from storage.export.layout import numbered
+from storage.export.report_themes import alerts_block, themes_block
 from storage.stats import ConsultationStats, QuestionFigures
 
-OPEN_UP_TO = 100  # longer lists of written answers start folded, so the page stays quick to scroll
 STYLE = """
 :root{color-scheme:light}
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;background:#fff}
@@ -45,13 +46,19 @@ summary{cursor:pointer;font-weight:600;margin:.5rem 0}
 ol.answers{padding-left:1.5rem}
 ol.answers li{margin:.6rem 0;white-space:pre-wrap;overflow-wrap:anywhere}
 .ref{display:block;font-size:.8rem;color:#555;white-space:normal}
+ol.themes{padding-left:1.5rem}
+ol.themes>li{margin:.75rem 0}
+ul.quotes{list-style:none;padding:0;margin:.25rem 0}
+ul.quotes li{margin:.4rem 0;padding-left:.75rem;border-left:3px solid #ddd}
+blockquote{margin:0;overflow-wrap:anywhere}
+a{color:#1d5c8a}
 @media print{details>*{display:block}}
 """
 
 
-def head(consultation: Consultation) -> str:
+def head(consultation: Consultation, title_key: str = "report_title") -> str:
     """Nothing may be fetched (CSP), so the page looks the same offline, in an email, or on the board's tablets."""
-    title = escape(consultation.message("report_title", title=plain(consultation.title)))
+    title = escape(consultation.message(title_key, title=plain(consultation.title)))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -60,10 +67,10 @@ def head(consultation: Consultation) -> str:
     )
 
 
-def summary(
-    consultation: Consultation, stats: ConsultationStats, hours: dict[str, int], now: datetime
-) -> Iterator[str]:
-    """Title, dates, the headline counts, where people came from, and responses over time."""
+def summary(consultation: Consultation, stats: ConsultationStats, hours: dict[str, int], now: datetime,
+            flagged: list[str]) -> Iterator[str]:
+    """Title, dates, the alerts (`flagged`, first: an answer that needs a person comes before any count), the
+    measures, the headline counts, where people came from, and responses over time."""
     say, zone = consultation.message, consultation.timezone
     yield f"<h1>{escape(plain(consultation.title))}</h1>\n"
     yield "<p class=\"muted\">" + escape(say(
@@ -71,6 +78,7 @@ def summary(
         opens=local_time(consultation.opens_at, zone), closes=local_time(consultation.closes_at, zone),
         made=local_time(now, zone))) + "</p>\n"
     yield f"<p>{escape(plain(countdown(consultation, now)))}</p>\n"
+    yield from flagged
     yield from report_kinds.measures(consultation, stats)
     yield f"<h2>{escape(say('report_headline'))}</h2>\n<ul class=\"cards\">\n"
     for label, value in headline(consultation, stats):
@@ -105,42 +113,14 @@ def question_top(consultation: Consultation, place: int, question: Question, fig
     yield from report_kinds.figures(consultation, heading, question, figures)
 
 
-async def write_group(out: TextIO, conn: aiosqlite.Connection, consultation: Consultation, question: Question,
-                      choice: str | None, title: str, count: int) -> None:
-    """One folded-or-open list of written answers, streamed from the database."""
-    say = consultation.message
-    state = " open" if count <= OPEN_UP_TO else ""
-    out.write(f"<details{state}>\n<summary>{escape(title)}</summary>\n<ol class=\"answers\">\n")
-    async for item in rows.written(conn, consultation.id, question.id, choice):
-        tag = "" if item.finished else f" · {escape(say('export_status_partial'))}"
-        out.write(f'<li>{escape(item.text)}<span class="ref">{escape(item.reference)}{tag}</span></li>\n')
-    out.write("</ol>\n</details>\n")
-
-
 async def write_question(out: TextIO, conn: aiosqlite.Connection, consultation: Consultation, place: int,
                          question: Question, figures: QuestionFigures) -> None:
-    """A question's section: wording, figures, chart, and every written answer grouped by the choice made."""
-    say = consultation.message
+    """A question's section: wording, figures, chart, and (for written answers) the themes and their counts."""
     out.writelines(question_top(consultation, place, question, figures))
-    if question.kind is QuestionKind.NUMBER:  # a number takes no words
-        out.write("</section>\n")
-        return
-    if not figures.written:
-        out.write(f'<p class="muted">{escape(say("report_no_written"))}</p>\n</section>\n')
-        return
-    if question.kind is QuestionKind.MULTI:  # the reasons after the ticks, whatever was ticked
-        title = say("report_reasons", count=number(figures.written))
-        await write_group(out, conn, consultation, question, None, title, figures.written)
-    elif not question.options:
-        title = say("report_written", count=number(figures.written))
-        await write_group(out, conn, consultation, question, None, title, figures.written)
-    else:
-        for choice in [*(choice for choice, _ in option_counts(question, figures)), None]:
-            count = await rows.written_count(conn, consultation.id, question.id, choice)
-            if count:
-                label = option_label(question, choice) if choice else say("report_no_choice")
-                title = say("report_reasons_for", label=label, count=number(count))
-                await write_group(out, conn, consultation, question, choice, title, count)
+    if question.kind is not QuestionKind.NUMBER:  # a number takes no words
+        heading = consultation.message("report_question", number=place, total=len(consultation.answerable),
+                                       topic=question_title(consultation, question))
+        out.writelines(await themes_block(conn, consultation, place, heading, question))
     out.write("</section>\n")
 
 
@@ -150,7 +130,7 @@ async def write_report(path: Path, conn: aiosqlite.Connection, consultation: Con
     hours = await rows.agreed_by_hour(conn, consultation.id)
     with path.open("w", encoding="utf-8", newline="\n") as out:
         out.write(head(consultation))
-        out.writelines(summary(consultation, stats, hours, now))
+        out.writelines(summary(consultation, stats, hours, now, await alerts_block(conn, consultation)))
         for (place, question), figures in zip(numbered(consultation), stats.questions, strict=True):
             await write_question(out, conn, consultation, place, question, figures)
         out.write(f'<p class="muted">{escape(consultation.message("report_footer"))}</p>\n</main>\n</body>\n</html>\n')

@@ -16,7 +16,7 @@ from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, eventually
 pytestmark = pytest.mark.e2e
 NOT_ALLOWED = "only for housing association staff"
 STRANGER_ID = 5550777
-FILES = ["report.html", "responses.csv", "responses.xlsx", "transcripts.zip"]
+FILES = ["answers.html", "report.html", "responses.csv", "responses.xlsx", "transcripts.zip"]
 
 
 def audit(bot: BotProcess) -> list[AuditEntry]:
@@ -54,7 +54,7 @@ def test_a_tenant_a_staff_member_and_a_stranger_are_refused_export_and_each_try_
     assert not any(e.action == "export" and e.outcome == "ok" for e in audit(bot))
 
 
-def test_the_admin_gets_the_four_files_pseudonymous_and_the_export_is_audited(
+def test_the_admin_gets_every_file_pseudonymous_and_the_export_is_audited(
     api: BotApiServer, bot: BotProcess, tenant: Tenant
 ) -> None:
     tenant.says("/start", expect="Is it OK")
@@ -68,11 +68,13 @@ def test_the_admin_gets_the_four_files_pseudonymous_and_the_export_is_audited(
     assert len(rows) == 1 and rows[0]["status"] == "partial"
     assert rows[0]["Q1 text"] == "'=HYPERLINK(\"http://x.example\") and local builders, please"
     assert rows[0]["reference"].startswith("R-") and "telegram_id" not in rows[0]
-    for name in ("responses.csv", "report.html"):
+    for name in ("responses.csv", "report.html", "answers.html"):
         assert str(tenant.user_id).encode() not in documents[name].data
     with zipfile.ZipFile(io.BytesIO(documents["transcripts.zip"].data)) as archive:
         assert f"transcripts/{rows[0]['reference']}.txt" in archive.namelist()
     assert documents["report.html"].data.startswith(b"<!DOCTYPE html>")
+    assert b"and local builders, please" in documents["answers.html"].data  # the words are in the appendix
+    assert b"and local builders, please" not in documents["report.html"].data
     assert "1 respondents (0 finished, 1 partial)" in admin.last_text()
     done = [e for e in audit(bot) if e.action == "export" and e.outcome == "ok"]
     assert len(done) == 1 and done[0].actor_id == ADMIN_ID
@@ -86,7 +88,7 @@ def test_the_admin_can_ask_for_some_files_and_is_told_the_formats_when_a_name_is
     admin.says("/export pdf", expect="not an export format")
     assert api.documents(ADMIN_ID) == []
     admin.says("/export html", expect="Export finished", timeout=60)
-    assert [d.filename for d in api.documents(ADMIN_ID)] == ["report.html"]
+    assert [d.filename for d in api.documents(ADMIN_ID)] == ["report.html", "answers.html"]
 
 
 def test_staff_see_the_stats_and_a_tenant_and_a_stranger_are_refused(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.tenant.stepper import describe_incoming, describe_outgoing
+from conversations.alerts import flags_for
 from conversations.events import Event, Press, Start, Text
 from conversations.file.loader import load_consultation
 from conversations.flow.engine import step
@@ -55,11 +56,12 @@ class Tenant:
         agreed = result.state.consent_at is not None
         lines = (TranscriptLine("in", describe_incoming(event), self.at),
                  *(TranscriptLine("out", describe_outgoing(r), self.at) for r in result.replies)) if agreed else ()
+        changed = changed_answers(result.state, result.changed)
         saved = await self.db.apply_step(StepRecord(
             user_id=self.user_id, consultation_id=shown.id, consultation_version=shown.version,
             privacy_version=shown.privacy_version, update_id=None, expected_revision=loaded.revision,
-            state=result.state, changed=changed_answers(result.state, result.changed), transcript=lines,
-            at=self.at,
+            state=result.state, changed=changed, transcript=lines, at=self.at,
+            flags=flags_for(shown, changed),  # alert words flagged with the answer, as the bot does
         ))
         assert saved
 

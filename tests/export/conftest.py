@@ -13,7 +13,7 @@ import pytest
 from conversations.model import Consultation
 from storage import Database
 from storage.export import FORMATS, ExportResult, run_export
-from tests.export import every_kind
+from tests.export import every_kind, themed
 from tests.export.builders import NOW, build_database, bundled, predictable_references
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -46,6 +46,17 @@ def every_kind_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
         asyncio.run(make())
     yield path
+
+
+@pytest.fixture(scope="module")
+def themed_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, int]]]:
+    """The bundled consultation with Q1 analysed and reviewed (themed.build; references R-GOLD01 for A ...), in a
+    file of its own, with Q1's answer ids by tenant letter."""
+    path = tmp_path_factory.mktemp("themed") / "consultation.db"
+    with pytest.MonkeyPatch.context() as patch:
+        predictable_references(patch)
+        ids = asyncio.run(themed.build_database(path))
+    yield path, ids
 
 
 async def export_to(database: Path, folder: Path, identities: bool = False,

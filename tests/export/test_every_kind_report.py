@@ -16,10 +16,20 @@ SURVEY = every_kind()
 
 
 @pytest.fixture(scope="module")
-def page(every_kind_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+def folder(every_kind_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("every-kind-report")
     asyncio.run(export_to(every_kind_db, folder, formats=("html",), consultation=SURVEY))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def page(folder: Path) -> str:
     return (folder / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def appendix(folder: Path) -> str:
+    return (folder / "answers.html").read_text(encoding="utf-8")
 
 
 def section(page: str, place: int) -> str:
@@ -64,12 +74,13 @@ def test_the_diverging_bar_puts_positive_points_right_of_the_centre_and_negative
     assert where["Fairly dissatisfied"][1] <= centre + 0.1
 
 
-def test_a_multi_gives_each_options_share_and_says_they_can_pass_100_percent(page: str) -> None:
+def test_a_multi_gives_each_options_share_and_says_they_can_pass_100_percent(page: str, appendix: str) -> None:
     words = " ".join(text_of(section(page, 5)).split())
     for line in ("Repairs: 2 (40%)", "Cleaning of shared areas: 2 (40%)", "None of these: 1 (20%)"):
         assert line in words
     assert "share of the 5 who chose at least one" in words and "more than 100%" in words
-    assert "Reasons given (1)" in words and "The cleaners rarely come" in words
+    assert "Written answers: 1" in words and "The cleaners rarely come" not in words  # the reason is in the appendix
+    assert "The cleaners rarely come" in " ".join(text_of(section(appendix, 5)).split())
 
 
 def test_a_number_has_its_median_and_its_distribution_in_words(page: str) -> None:

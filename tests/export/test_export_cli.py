@@ -33,12 +33,12 @@ def audit_details(database: Path) -> list[tuple[str, str, str]]:
     return asyncio.run(read())
 
 
-def test_export_writes_the_four_files_and_says_what_it_wrote(golden_db: Path, tmp_path: Path) -> None:
+def test_export_writes_the_five_files_and_says_what_it_wrote(golden_db: Path, tmp_path: Path) -> None:
     database = copy_of(golden_db, tmp_path)
     result = cli("export", "--out", str(tmp_path / "out"), env=settings_for(database), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
-        "report.html", "responses.csv", "responses.xlsx", "transcripts.zip"]
+        "answers.html", "report.html", "responses.csv", "responses.xlsx", "transcripts.zip"]
     assert "3 respondents (2 finished, 1 partial)" in result.stdout
     assert "reference only" in result.stdout and "<b>" not in result.stdout
     newest = audit_details(database)[0]
@@ -51,11 +51,12 @@ def test_only_picks_the_formats_and_identities_are_added_and_audited(golden_db: 
     result = cli("export", "--out", str(out), "--only", "csv,html", "--include-identities",
                  env=settings_for(database), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sorted(path.name for path in out.iterdir()) == ["report.html", "responses.csv"]
+    assert sorted(path.name for path in out.iterdir()) == ["answers.html", "report.html", "responses.csv"]
     assert "Telegram ids" in result.stdout
     with (out / "responses.csv").open(encoding="utf-8-sig", newline="") as file:
         assert [row["telegram_id"] for row in csv.DictReader(file)] == ["1001", "1002", "1003"]
-    assert (out / "responses.csv").stat().st_mode & 0o777 == 0o600
+    for name in ("responses.csv", "report.html", "answers.html"):
+        assert (out / name).stat().st_mode & 0o777 == 0o600
     assert "formats=csv,html; identities=yes" in audit_details(database)[0][2]
 
 

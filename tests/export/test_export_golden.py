@@ -28,7 +28,7 @@ TELEGRAM_IDS = ("1001", "1002", "1003")
 
 @pytest.fixture(scope="module")
 def export(golden_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ExportResult]:
-    """The pseudonymous export of all four files."""
+    """The pseudonymous export of every file."""
     folder = tmp_path_factory.mktemp("export")
     return folder, asyncio.run(export_to(golden_db, folder))
 
@@ -85,6 +85,10 @@ def test_report_html_matches_its_golden_file(export: tuple[Path, ExportResult]) 
     golden("report.html", (export[0] / "report.html").read_bytes())
 
 
+def test_answers_html_matches_its_golden_file(export: tuple[Path, ExportResult]) -> None:
+    golden("answers.html", (export[0] / "answers.html").read_bytes())
+
+
 def test_stats_text_matches_its_golden_file(export: tuple[Path, ExportResult]) -> None:
     golden("stats.txt", plain(stats_message(bundled(), export[1].stats, NOW)).encode())
 
@@ -122,8 +126,9 @@ def test_exports_are_pseudonymous_unless_identities_are_asked_for(
         assert [json.loads(line)["telegram_id"] for line in lines] == [int(i) for i in TELEGRAM_IDS]
         assert "Telegram id: 1001" in archive.read("transcripts/R-GOLD01.txt").decode()
     assert sheet_values(with_ids / "responses.xlsx")["Responses"][0][1] == "telegram_id"
-    report = (with_ids / "report.html").read_text(encoding="utf-8")
-    assert not any(user_id in report for user_id in TELEGRAM_IDS)  # the report is for the board: never ids
+    for name in ("report.html", "answers.html"):
+        report = (with_ids / name).read_text(encoding="utf-8")
+        assert not any(user_id in report for user_id in TELEGRAM_IDS)  # the report is for the board: never ids
 
 
 def test_a_changed_answer_shows_the_current_words_and_the_version_they_were_given_under(

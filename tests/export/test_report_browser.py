@@ -106,3 +106,30 @@ async def test_a_report_of_every_kind_renders_on_a_phone_with_its_charts_and_the
     assert [" ".join(text.split()) for text in measures] == [
         "80.0% TP01 Overall satisfaction: 80.0% of 5", "33.3% TP02 Satisfaction with repairs: 33.3% of 3",
         "66.7% TP06 Agreement that Connexus listens to views and acts on them: 66.7% of 6"]
+
+
+async def test_a_report_with_themes_and_its_answers_appendix_render_on_a_phone_and_the_link_between_them_works(
+    themed_db: tuple[Path, dict[str, int]], tmp_path: Path
+) -> None:
+    await export_to(themed_db[0], tmp_path, formats=("html",))
+    async with Page(tmp_path / "profile") as page:
+        await page.open((tmp_path / "report.html").as_uri())
+        charts = await page.evaluate(CHARTS)
+        report_overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        quotes = await page.evaluate("Array.from(document.querySelectorAll('blockquote')).filter(q => "
+                                     "q.getBoundingClientRect().width > 0).length")
+        link = await page.evaluate("document.querySelector('#q1 a[href^=\"answers.html\"]').href")
+        await page.screenshot(ARTIFACTS / "report-themes-phone.png")
+        await page.open(link)
+        target = await page.evaluate("location.hash + ' ' + (document.getElementById('q1') !== null)")
+        answers_overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        listed = await page.evaluate("Array.from(document.querySelectorAll('#q1 ol.answers > li')).filter(li => "
+                                     "li.getBoundingClientRect().height > 0).length")
+        await page.screenshot(ARTIFACTS / "answers-phone.png")
+    assert page.problems == []
+    themes = next(chart for chart in charts if chart["label"].startswith("Themes in the written answers to Question 1"))
+    assert (themes["bars"], themes["drawn"]) == (2, 2) and 0 < themes["width"] <= 412
+    assert quotes == 6
+    assert report_overflow <= 0 and answers_overflow <= 0, "a page is wider than a phone's screen"
+    assert target == "#q1 true"
+    assert listed == 11  # every written answer to Q1, each once, open to read
