@@ -114,7 +114,8 @@ async def load(conn: aiosqlite.Connection, consultation_id: str, question_id: st
     coding = QuestionCoding(answers=await written_answers(conn, consultation_id, question_id))
     rows = await conn.execute_fetchall(
         "SELECT theme_id, name, description, key_phrases, quotes, made_by, named_by, merged_into, deleted_at "
-        "FROM themes WHERE consultation_id = ? AND question_id = ? ORDER BY made_by, created_at, length(theme_id), theme_id",
+        "FROM themes WHERE consultation_id = ? AND question_id = ? "
+        "ORDER BY made_by, created_at, length(theme_id), theme_id",
         (consultation_id, question_id))
     coding.themes = [
         StoredTheme(row[0], row[1], row[2], _split(row[3], ";"), tuple(int(q) for q in _split(row[4], ",")),

@@ -69,7 +69,8 @@ async def table(db: Database) -> list[tuple[object, ...]]:
     """Everything the theme tables hold, to show that a refused workbook changed nothing."""
     found: list[tuple[object, ...]] = []
     for name in ("themes", "theme_codes", "theme_reviews"):
-        found += [(name, *tuple(row)) for row in await db.reader.execute_fetchall(f"SELECT * FROM {name} ORDER BY 1, 2, 3")]
+        held = await db.reader.execute_fetchall(f"SELECT * FROM {name} ORDER BY 1, 2, 3")
+        found += [(name, *tuple(row)) for row in held]
     return found
 
 
@@ -192,13 +193,13 @@ async def test_erasing_a_tenant_erases_their_theme_codes_and_review(db: Database
             "SELECT (SELECT count(*) FROM theme_codes k JOIN answers a ON a.id = k.answer_id WHERE a.user_id = ?) + "
             "(SELECT count(*) FROM theme_reviews v JOIN answers a ON a.id = v.answer_id WHERE a.user_id = ?)",
             (user_id, user_id))
-        return int(list(rows)[0][0])
+        return int(next(iter(rows))[0])
 
     before = await db.reader.execute_fetchall("SELECT count(*) FROM theme_reviews")
     assert await held(5000) > 0
     assert await db.erase_respondent(5000)
     assert await held(5000) == 0
     after = await db.reader.execute_fetchall("SELECT count(*) FROM theme_reviews")
-    assert list(after)[0][0] == list(before)[0][0] - 1
+    assert next(iter(after))[0] == next(iter(before))[0] - 1
     again = await make_workbook(db, bundled(), tmp_path / "two", None, ADMIN, "test", NOW)
     assert ANSWERS[0] not in [r[1] for r in rows(again.path, "Q1 answers")]
