@@ -11,9 +11,16 @@ from storage.themes.assign import assign, decide
 from storage.themes.cleaning import clean, normalise
 from storage.themes.features import fit_features
 from storage.themes.model import Analysis, Response, Suggestion, ThemeSeed, ThemeSummary
-from storage.themes.suggest import QUOTES, Proposal, distinctive_phrases, propose
+from storage.themes.phrasing import readable
+from storage.themes.suggest import QUOTES, Proposal, describe, distinctive_phrases, name_from, propose
 
 _NO_CONFIRMED: Mapping[str, frozenset[str]] = {}
+
+
+def _as_written(proposal: Proposal, representatives: tuple[int, ...], texts: Sequence[str]) -> Proposal:
+    """A suggestion named and described in the answers' own wording ('value for money', not 'value money')."""
+    phrases = readable(proposal.key_phrases, texts)
+    return Proposal(name_from(phrases), describe(phrases), phrases, representatives)
 
 
 def _suggested_seeds(proposals: Sequence[Proposal]) -> tuple[ThemeSeed, ...]:
@@ -24,7 +31,7 @@ def _suggested_seeds(proposals: Sequence[Proposal]) -> tuple[ThemeSeed, ...]:
 
 def _summaries(seeds: Sequence[ThemeSeed], proposals: Sequence[Proposal], carriers: list[list[int]],
                quotes: list[list[int]], row_keys: list[list[str]], carrier_counts: list[int],
-               words: sp.csr_matrix, vocabulary: Sequence[str]) -> tuple[ThemeSummary, ...]:
+               words: sp.csr_matrix, vocabulary: Sequence[str], texts: Sequence[str]) -> tuple[ThemeSummary, ...]:
     """What staff see per theme: name, description, key phrases, up to 3 quote keys and how many answers carry it."""
     out = []
     for index, seed in enumerate(seeds):
@@ -32,7 +39,7 @@ def _summaries(seeds: Sequence[ThemeSeed], proposals: Sequence[Proposal], carrie
             phrases = proposals[index].key_phrases
             quote_rows = list(proposals[index].representatives)
         else:
-            phrases = distinctive_phrases(words, carriers[index], vocabulary)
+            phrases = readable(distinctive_phrases(words, carriers[index], vocabulary), texts)
             quote_rows = quotes[index]
         picked = list(dict.fromkeys(row_keys[row][0] for row in quote_rows))[:QUOTES]
         out.append(ThemeSummary(id=seed.id, name=seed.name, description=seed.description, key_phrases=phrases,
@@ -68,7 +75,7 @@ def analyse(responses: Sequence[Response], themes: Sequence[ThemeSeed] = (),
     else:
         originals = [row for row in range(len(texts)) if row_keys[row][0] not in cleaned.duplicate_of]
         found = propose(sp.csr_matrix(words[originals]), words, features.words, seed=seed)
-        proposals = tuple(Proposal(p.name, p.description, p.key_phrases, tuple(originals[r] for r in p.representatives))
+        proposals = tuple(_as_written(p, tuple(originals[r] for r in p.representatives), texts)
                           for p in found.proposals)
         seeds = _suggested_seeds(proposals)
     index_of = {theme.id: index for index, theme in enumerate(seeds)}
@@ -110,7 +117,7 @@ def analyse(responses: Sequence[Response], themes: Sequence[ThemeSeed] = (),
     for t in range(len(seeds)):
         quotes[t].extend(row for _, row in sorted(set(ranked[t])))
     vocabulary = list(features.words.get_feature_names_out()) if texts else []
-    summaries = _summaries(seeds, proposals, carriers, quotes, row_keys, counts, words, vocabulary)
+    summaries = _summaries(seeds, proposals, carriers, quotes, row_keys, counts, words, vocabulary, texts)
     ask_first = tuple(key for row in result.ask_first for key in row_keys[row] if key not in kept)
     return Analysis(themes=summaries, suggestions=suggestions, needs_reading=tuple(needs_reading),
                     non_answers=non_answers, confirmed=kept,

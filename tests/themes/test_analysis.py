@@ -211,3 +211,13 @@ def test_agreement_figures() -> None:
     assert mean_kappa(first, first, ["z"]) is None
     assert match_themes({"1": {"T1"}, "2": {"T1"}, "3": {"T2"}}, {"1": {"a"}, "2": {"a"}, "3": {"b"}}) == {
         "T1": "a", "T2": "b"}
+
+
+def test_suggested_theme_names_use_the_answers_own_wording() -> None:
+    from storage.themes.phrasing import as_written
+
+    texts = ["Good value for money matters", "Value for money, please", "value money is a slogan"]
+    assert as_written("value money", texts) == "value for money"
+    assert as_written("repairs slow", ["Repairs are very slow"]) == "repairs are very slow"
+    assert as_written("keep rent", ["Keep down the rent"]) == "keep rent", "a content word between is not bridged"
+    assert as_written("boiler", texts) == "boiler"
