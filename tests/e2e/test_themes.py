@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from storage import AuditEntry, Database
 from tests.botapi import BotApiServer
-from tests.e2e.harness import ADMIN_ID, BotProcess, Tenant, read_database
+from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, read_database
 from tests.e2e.test_export import audit
 
 pytestmark = pytest.mark.e2e
@@ -138,3 +138,9 @@ def test_a_broken_workbook_gets_a_line_per_problem_and_a_tenants_workbook_is_ref
     tenant.wait("only for housing association staff")
     refused = [e for e in audit(bot) if e.action == "themes upload" and e.outcome == "refused"]
     assert {e.actor_id for e in refused} == {ADMIN_ID, tenant.user_id}
+    staff = Tenant(api, STAFF_ID)  # /themes is for admins: staff and tenants are refused, and audited as for /export
+    for person in (tenant, staff):
+        person.says("/themes", expect="only for housing association staff")
+    tries = [e for e in audit(bot) if e.action == "themes" and e.outcome == "refused"]
+    assert sorted(e.actor_id or 0 for e in tries) == sorted([tenant.user_id, STAFF_ID])
+    assert len(workbooks(api)) == 1, "nobody but the admin was sent a workbook"
