@@ -17,8 +17,7 @@ from storage.database import Database
 from storage.themes import store
 from storage.themes.edits import WorkbookEdits
 from storage.themes.runs import QuestionRun, analysable, apply_and_rerun, pick, run_themes
-from storage.themes.workbook_read import WorkbookProblems, read_workbook
-from storage.themes.workbook_write import AlertRow, write_workbook
+from storage.themes.sheets import AlertRow, WorkbookProblems
 
 WORKBOOK = "analysis.xlsx"
 
@@ -49,6 +48,8 @@ async def write_current(db: Database, consultation: Consultation, folder: Path, 
     final, partial = folder / WORKBOOK, folder / f".{WORKBOOK}.partial"
     partial.unlink(missing_ok=True)
     partial.touch(mode=0o600)
+    from storage.themes.workbook_write import write_workbook  # openpyxl (and numpy): only when a workbook is made
+
     try:
         write_workbook(partial, consultation, codings, await _alert_rows(db, consultation))
         os.chmod(partial, 0o600)
@@ -68,6 +69,8 @@ async def make_workbook(db: Database, consultation: Consultation, folder: Path, 
 
 async def check_workbook(db: Database, consultation: Consultation, path: Path) -> WorkbookEdits:
     """The edits an uploaded workbook asks for; WorkbookProblems (one line each) if it cannot be applied."""
+    from storage.themes.workbook_read import read_workbook
+
     codings = [(q, await store.load(db.reader, consultation.id, q.id)) for q in analysable(consultation)]
     return read_workbook(path, consultation, codings)
 

@@ -12,22 +12,14 @@ from typing import Any
 from conversations.model import Consultation, Question
 from storage.export.layout import numbered
 from storage.themes.edits import AnswerEdit, QuestionEdits, ThemeEdit, WorkbookEdits
+from storage.themes.sheets import ANSWER_COLUMNS, NO_THEME, THEME_COLUMNS, WorkbookProblems, answers_sheet, themes_sheet
 from storage.themes.store import QuestionCoding
-from storage.themes.workbook_write import ANSWER_COLUMNS, NO_THEME, THEME_COLUMNS, answers_sheet, themes_sheet
 
 YES = frozenset({"yes", "y", "x", "true", "1", "delete"})
 NO = frozenset({"", "no", "n", "false", "0"})
 SEPARATORS = re.compile(r"[;\n]")
 LEADING_ID = re.compile(r"^\s*([TS]\d+)\b", re.IGNORECASE)
 NEW_THEME_EXAMPLES = 2  # a theme staff add needs a name and this many answers marked with it
-
-
-class WorkbookProblems(Exception):
-    """The workbook cannot be applied; each problem is one line a person can act on."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def _text(value: Any) -> str:

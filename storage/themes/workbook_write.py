@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -15,35 +14,19 @@ from conversations.model import Consultation, Question
 from conversations.screens.markup import plain
 from storage.export.cells import xlsx_text
 from storage.export.layout import numbered
+from storage.themes.sheets import (
+    ALERT_COLUMNS,
+    ANSWER_COLUMNS,
+    NO_THEME,
+    THEME_COLUMNS,
+    AlertRow,
+    answers_sheet,
+    themes_sheet,
+)
 from storage.themes.store import QuestionCoding, StoredTheme
 
-# Headings are data, not wording: the bot reads them back, so they never change with a consultation's wording.
-THEME_COLUMNS = ("id", "name", "description", "key phrases", "count", "merge into", "delete")
-ANSWER_COLUMNS = ("reference", "answer", "suggested themes", "confirmed themes", "second coder", "status")
-ALERT_COLUMNS = ("reference", "question", "alert", "answer")
-NO_THEME = "none"  # typed in "confirmed themes": staff read it and no theme fits
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
-
-
-def themes_sheet(place: int) -> str:
-    """The Themes sheet's name for the question numbered `place` (Q1, Q2 ... as in every export)."""
-    return f"Q{place} themes"
-
-
-def answers_sheet(place: int) -> str:
-    """The Answers sheet's name for the question numbered `place`."""
-    return f"Q{place} answers"
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    """An answer an alert matched, for the Alerts sheet (listed first)."""
-
-    reference: str
-    question_id: str
-    alert_title: str
-    text: str
 
 
 def label(theme: StoredTheme) -> str:

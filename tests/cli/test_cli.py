@@ -112,3 +112,14 @@ def test_the_tools_around_the_bot_start_without_loading_telegrams_library() -> N
                             env={**os.environ, "PYTHONPATH": str(PROJECT)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_running_bot_loads_the_analysis_libraries_only_when_themes_are_asked_for() -> None:
+    """scikit-learn, numpy and openpyxl cost the bot about 22 MB of memory at start; only /themes and exports use
+    them, so they load then."""
+    probe = ("import sys, bot.app; "
+             "print(sorted(m for m in ('sklearn', 'scipy', 'numpy', 'openpyxl') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
