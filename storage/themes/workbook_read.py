@@ -83,6 +83,9 @@ class _Question:
             if not name:
                 self.problem(sheet.name, row, "themes_problem_no_name")
                 continue
+            if SEPARATORS.search(name):  # cells list themes split at ';' or line breaks: a name cannot hold them
+                self.problem(sheet.name, row, "themes_problem_name_separator", name=name)
+                continue
             if theme_id and (theme_id not in self.stored or not self.stored[theme_id].live):
                 self.problem(sheet.name, row, "themes_problem_unknown_id", id=cells["id"])
                 continue

@@ -148,7 +148,8 @@ async def test_staff_edits_are_applied_audited_and_survive_a_second_run(db: Data
         assert kept[words][3] == answers[words][3]
 
 
-@pytest.mark.parametrize("breakage", ["missing sheet", "unknown merge", "renamed column", "not a workbook"])
+@pytest.mark.parametrize("breakage", ["missing sheet", "unknown merge", "renamed column", "not a workbook",
+                                      "name with a separator", "new theme with one example"])
 async def test_a_broken_workbook_is_refused_with_a_line_per_problem_and_changes_nothing(
         db: Database, tmp_path: Path, breakage: str) -> None:
     consultation = bundled()
@@ -165,6 +166,14 @@ async def test_a_broken_workbook_is_refused_with_a_line_per_problem_and_changes_
     elif breakage == "unknown merge":
         edit(first.path, broken, {"Q1 themes": {(2, "merge into"): "T99"}})
         expected = "'T99' under 'merge into'"
+    elif breakage == "name with a separator":
+        edit(first.path, broken, {"Q1 themes": {(2, "name"): "Repairs; waiting"}})
+        expected = "'Repairs; waiting' has a ;"
+    elif breakage == "new theme with one example":
+        new_row = len(rows(first.path, "Q1 themes")) + 1
+        edit(first.path, broken, {"Q1 themes": {(new_row, "name"): "Energy bills"},
+                                  "Q1 answers": {(2, "confirmed themes"): "Energy bills"}})
+        expected = "the new theme 'Energy bills' needs at least 2 answers"
     else:
         edit(first.path, broken, {"Q1 answers": {(1, "confirmed themes"): "my themes"}})
         expected = "no column 'confirmed themes'"
