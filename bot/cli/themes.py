@@ -12,15 +12,7 @@ from conversations.screens.markup import plain
 from storage import Database
 from storage.export import run_export
 from storage.themes import apply_workbook, make_workbook
-
-
-def _lines(say: object, result: object) -> list[str]:
-    """One line per question, as the bot says it."""
-    from storage.themes import WorkbookResult
-
-    assert isinstance(result, WorkbookResult) and callable(say)
-    return [say("themes_summary_line", question=run.question_id, answers=run.answers, themes=run.themes,
-                confirmed=run.confirmed, needs_reading=run.needs_reading) for run in result.runs]
+from storage.themes.runs import run_lines
 
 
 async def themes(settings: Settings, folder: Path, question_id: str | None, apply: Path | None,
@@ -46,4 +38,4 @@ async def themes(settings: Settings, folder: Path, question_id: str | None, appl
                 lines.append(say("themes_applied_gone", count=result.gone))
     finally:
         await database.close()
-    return plain("\n".join([*_lines(say, result), *lines]))
+    return plain("\n".join([*run_lines(say, result.runs), *lines]))

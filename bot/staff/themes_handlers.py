@@ -19,6 +19,7 @@ from conversations.screens.markup import split_message
 from storage.export import ExportFile, run_export
 from storage.export.figures import megabytes
 from storage.themes import WorkbookProblems, WorkbookResult, apply_workbook, make_workbook
+from storage.themes.runs import run_lines
 
 log = logging.getLogger(__name__)
 DOWNLOAD_LIMIT = 20_000_000  # bots may download files up to 20 MB through getFile
@@ -34,11 +35,9 @@ def is_workbook(document: Document) -> bool:
 
 def summary(runtime: Runtime, result: WorkbookResult) -> str:
     """One line per question: answers, themes, confirmed, needs reading."""
-    say = runtime.say
     if not any(run.answers for run in result.runs):
-        return say("themes_none")
-    return "\n".join(say("themes_summary_line", question=run.question_id, answers=run.answers, themes=run.themes,
-                         confirmed=run.confirmed, needs_reading=run.needs_reading) for run in result.runs)
+        return runtime.say("themes_none")
+    return "\n".join(run_lines(runtime.say, result.runs))
 
 
 async def _send_workbook(update: Update, context: ContextTypes.DEFAULT_TYPE, result: WorkbookResult) -> None:

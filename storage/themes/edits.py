@@ -141,8 +141,8 @@ async def apply_edits(conn: aiosqlite.Connection, consultation_id: str, edits: W
     lines = 0
     for question in edits.questions:
         qid = question.question_id
-        plain_first = [e for e in question.themes if e.merge_into is None and not e.delete]
-        for edit in [*plain_first, *(e for e in question.themes if e not in plain_first)]:
+        # New themes and wording first, so a merge or deletion always finds the theme it names.
+        for edit in sorted(question.themes, key=lambda e: e.merge_into is not None or e.delete):
             for line in await _theme(conn, consultation_id, qid, edit, at):
                 await audit.record(conn, now, actor_id, "themes", f"{consultation_id} {qid}: {line}", "ok")
                 lines += 1

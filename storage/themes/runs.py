@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +43,12 @@ class QuestionRun:
     confirmed: int
     needs_reading: int
     non_answers: int
+
+
+def run_lines(say: Callable[..., str], runs: Sequence[QuestionRun]) -> list[str]:
+    """One line per question for the admin (bot and command line alike): answers, themes, confirmed, unread."""
+    return [say("themes_summary_line", question=run.question_id, answers=run.answers, themes=run.themes,
+                confirmed=run.confirmed, needs_reading=run.needs_reading) for run in runs]
 
 
 def inputs(coding: store.QuestionCoding) -> tuple[list[Response], list[ThemeSeed], dict[str, frozenset[str]]]:

@@ -169,23 +169,30 @@ async def save_codes(conn: aiosqlite.Connection, consultation_id: str, question_
     campaign = {key for group in analysis.campaigns for key in group.keys}
     verdicts = {**dict.fromkeys(analysis.suggestions, "themed"), **dict.fromkeys(analysis.needs_reading,
                 "needs_reading"), **dict.fromkeys(analysis.non_answers, "non_answer")}
+    unchanged: list[tuple[int | None, int, int]] = []  # confirmed: only the duplicate and campaign marks move
+    recoded: list[tuple[int, str, str, int | None, int | None, int, str]] = []
+    codes: list[tuple[int, str, float]] = []
     for answer in coding.answers:
         key = str(answer.answer_id)
         review = coding.reviews.get(answer.answer_id)
         duplicate = analysis.duplicate_of.get(key)
         duplicate_of = int(duplicate) if duplicate and duplicate != key else None
         if review is not None and review.confirmed:
-            await conn.execute("UPDATE theme_reviews SET ask_rank = NULL, duplicate_of = ?, campaign = ? "
-                               "WHERE answer_id = ?", (duplicate_of, int(key in campaign), answer.answer_id))
+            unchanged.append((duplicate_of, int(key in campaign), answer.answer_id))
             continue
-        await conn.execute("DELETE FROM theme_codes WHERE answer_id = ? AND coder = 'machine'", (answer.answer_id,))
-        await conn.executemany(
-            "INSERT INTO theme_codes (answer_id, coder, theme_id, confidence) VALUES (?, 'machine', ?, ?)",
-            [(answer.answer_id, s.theme_id, round(s.confidence, 4)) for s in analysis.suggestions.get(key, ())])
-        await conn.execute(
-            "INSERT INTO theme_reviews (answer_id, consultation_id, question_id, verdict, ask_rank, duplicate_of, "
-            "campaign, machine_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (answer_id) DO UPDATE SET "
-            "verdict = excluded.verdict, ask_rank = excluded.ask_rank, duplicate_of = excluded.duplicate_of, "
-            "campaign = excluded.campaign, machine_at = excluded.machine_at",
-            (answer.answer_id, consultation_id, question_id, verdicts.get(key, "needs_reading"), rank.get(key),
-             duplicate_of, int(key in campaign), at))
+        recoded.append((answer.answer_id, consultation_id, question_id, rank.get(key), duplicate_of,
+                        int(key in campaign), verdicts.get(key, "needs_reading")))
+        codes += [(answer.answer_id, s.theme_id, round(s.confidence, 4)) for s in analysis.suggestions.get(key, ())]
+    # A few statements for the whole question, not three an answer: tenants' steps wait for this write lock.
+    await conn.executemany("UPDATE theme_reviews SET ask_rank = NULL, duplicate_of = ?, campaign = ? "
+                           "WHERE answer_id = ?", unchanged)
+    await conn.executemany("DELETE FROM theme_codes WHERE answer_id = ? AND coder = 'machine'",
+                           [(row[0],) for row in recoded])
+    await conn.executemany(
+        "INSERT INTO theme_codes (answer_id, coder, theme_id, confidence) VALUES (?, 'machine', ?, ?)", codes)
+    await conn.executemany(
+        "INSERT INTO theme_reviews (answer_id, consultation_id, question_id, ask_rank, duplicate_of, campaign, "
+        "verdict, machine_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (answer_id) DO UPDATE SET "
+        "verdict = excluded.verdict, ask_rank = excluded.ask_rank, duplicate_of = excluded.duplicate_of, "
+        "campaign = excluded.campaign, machine_at = excluded.machine_at",
+        [(*row, at) for row in recoded])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -25,6 +25,7 @@ from storage.themes.sheets import (
 )
 from storage.themes.store import QuestionCoding, StoredTheme
 
+Say = Callable[..., str]  # the consultation's wording (Consultation.message): the workbook's words live in data
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
@@ -69,16 +70,6 @@ def status(coding: QuestionCoding, answer_id: int, references: dict[int, str], a
         if review.duplicate_of is not None and review.duplicate_of in references:
             parts.append(say("themes_status_duplicate", reference=references[review.duplicate_of]))
     return "; ".join(parts)
-
-
-class Say:
-    """The consultation's wording, as a callable (the workbook's words live in conversations/wording/)."""
-
-    def __init__(self, consultation: Consultation) -> None:
-        self._consultation = consultation
-
-    def __call__(self, key: str, **values: object) -> str:
-        return self._consultation.message(key, **values)
 
 
 def _order(coding: QuestionCoding, alerted: set[int]) -> list[int]:
@@ -138,7 +129,7 @@ def _read_me(book: Workbook, consultation: Consultation, say: Say) -> None:
 def write_workbook(path: Path, consultation: Consultation, codings: Sequence[tuple[Question, QuestionCoding]],
                    alerts: Sequence[AlertRow]) -> None:
     """The whole workbook; rows go straight to openpyxl's temporary sheet files (write-only mode)."""
-    say = Say(consultation)
+    say = consultation.message
     book = Workbook(write_only=True)
     places = {q.id: place for place, q in numbered(consultation)}
     if alerts:
