@@ -12,3 +12,10 @@ ALTER TABLE answers ADD COLUMN number INTEGER;
 -- 0: the tenant was not shown this question (show_if was false): a current row that counts as no answer.
 ALTER TABLE answers ADD COLUMN shown INTEGER NOT NULL DEFAULT 1 CHECK (shown IN (0, 1));
 """
+
+# The same step for PostgreSQL; the number is BIGINT, as a tenant may type any whole number SQLite's INTEGER holds.
+POSTGRES = """
+ALTER TABLE answers ADD COLUMN choices TEXT;
+ALTER TABLE answers ADD COLUMN number BIGINT;
+ALTER TABLE answers ADD COLUMN shown INTEGER NOT NULL DEFAULT 1 CHECK (shown IN (0, 1));
+"""

@@ -25,3 +25,23 @@ CREATE TABLE alert_subscribers (
     PRIMARY KEY (staff_id, consultation_id)
 ) WITHOUT ROWID;
 """
+
+# The same step for PostgreSQL (WITHOUT ROWID has no counterpart: every PostgreSQL table is a heap).
+POSTGRES = """
+CREATE TABLE alert_flags (
+    answer_id BIGINT NOT NULL REFERENCES answers (id) ON DELETE CASCADE,
+    alert_id TEXT NOT NULL,
+    consultation_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    flagged_at timestamptz NOT NULL,
+    PRIMARY KEY (answer_id, alert_id)
+);
+CREATE INDEX alert_flags_by_consultation ON alert_flags (consultation_id, flagged_at);
+
+CREATE TABLE alert_subscribers (
+    staff_id BIGINT NOT NULL,
+    consultation_id TEXT NOT NULL,
+    since timestamptz NOT NULL,
+    PRIMARY KEY (staff_id, consultation_id)
+);
+"""

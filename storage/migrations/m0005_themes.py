@@ -50,3 +50,47 @@ CREATE TABLE theme_reviews (
 );
 CREATE INDEX theme_reviews_by_question ON theme_reviews (consultation_id, question_id);
 """
+
+# The same step for PostgreSQL: answer ids and staff ids BIGINT, times timestamptz, the confidence double precision.
+POSTGRES = """
+CREATE TABLE themes (
+    consultation_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    theme_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    key_phrases TEXT NOT NULL DEFAULT '',
+    quotes TEXT NOT NULL DEFAULT '',
+    made_by TEXT NOT NULL CHECK (made_by IN ('machine', 'staff')),
+    named_by TEXT NOT NULL CHECK (named_by IN ('machine', 'staff')),
+    merged_into TEXT,
+    deleted_at timestamptz,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (consultation_id, question_id, theme_id)
+);
+
+CREATE TABLE theme_codes (
+    answer_id BIGINT NOT NULL REFERENCES answers (id) ON DELETE CASCADE,
+    coder TEXT NOT NULL CHECK (coder IN ('machine', 'staff', 'second')),
+    theme_id TEXT NOT NULL,
+    confidence double precision,
+    PRIMARY KEY (answer_id, coder, theme_id)
+);
+
+CREATE TABLE theme_reviews (
+    answer_id BIGINT PRIMARY KEY REFERENCES answers (id) ON DELETE CASCADE,
+    consultation_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('themed', 'needs_reading', 'non_answer')),
+    ask_rank INTEGER,
+    duplicate_of BIGINT,
+    campaign INTEGER NOT NULL DEFAULT 0 CHECK (campaign IN (0, 1)),
+    machine_at timestamptz NOT NULL,
+    confirmed_by BIGINT,
+    confirmed_at timestamptz,
+    second_by BIGINT,
+    second_at timestamptz
+);
+CREATE INDEX theme_reviews_by_question ON theme_reviews (consultation_id, question_id);
+"""
