@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from storage.urls import is_postgres_url, postgres_url, without_password
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite:///data/consultation.db"
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -110,8 +112,14 @@ def read_settings(env: dict[str, str] | None = None, require_token: bool = True)
     if not re.match(r"^https?://", base_url):
         raise SettingsError(f"TELEGRAM_API_BASE_URL: '{base_url}' should start with http:// or https://")
     database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-    if not database_url.startswith("sqlite:///"):
-        raise SettingsError(f"DATABASE_URL: '{database_url}' should look like sqlite:///data/consultation.db")
+    if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingsError(f"DATABASE_URL: '{without_password(database_url)}' should look like "
+                            "sqlite:///data/consultation.db or postgresql://user:password@host:5432/database")
+    if is_postgres_url(database_url):
+        try:
+            postgres_url(database_url)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
     rate = _rate(env, "BROADCAST_RATE", "20")
     level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -19,6 +19,7 @@ from telegram.ext import Application
 from bot.runtime import Runtime
 from bot.settings import DEFAULT_API_BASE_URL, StartupError
 from storage import Database, StorageUnavailableError, sqlite_path
+from storage.urls import is_postgres_url, without_password
 
 
 def bot_id(token: str) -> str:
@@ -47,6 +48,9 @@ def _why_unreachable(error: NetworkError) -> str:
 async def open_database(runtime: Runtime) -> None:
     """Open (and migrate) the database before anything else: a folder that cannot be written stops us here."""
     url = runtime.settings.database_url
+    if is_postgres_url(url):
+        await _open_postgres(runtime, url)
+        return
     folder = sqlite_path(url).parent
     try:
         runtime.database = await Database.open(url)
@@ -58,6 +62,22 @@ async def open_database(runtime: Runtime) -> None:
         ) from None
     except RuntimeError as error:  # connect(): the file system cannot hold SQLite's write-ahead log
         raise StartupError(str(error)) from None
+
+
+async def _open_postgres(runtime: Runtime, url: str) -> None:
+    """Connect (and migrate) a PostgreSQL database; a refusal names the server, never the password."""
+    try:
+        runtime.database = await Database.open(url)
+    except (ValueError, StorageUnavailableError) as error:
+        reason = str(error).replace(url, without_password(url))
+        password = urlparse(url).password
+        if password:
+            reason = reason.replace(password, "***")
+        first = reason.strip().splitlines()[0] if reason.strip() else "no reason given"
+        raise StartupError(
+            f"the PostgreSQL database at {without_password(url)} cannot be used ({first}): check DATABASE_URL, "
+            "that the server is running and that this user may connect"
+        ) from None
 
 
 async def reach_telegram(application: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime) -> None:

@@ -49,7 +49,7 @@ async def flagged(conn: aiosqlite.Connection, consultation_id: str, limit: int |
         "SELECT r.reference, f.question_id, f.alert_id, coalesce(a.text, '') AS text, f.flagged_at "
         + _CURRENT + "JOIN respondents r ON r.user_id = a.user_id WHERE f.consultation_id = ? "
         "ORDER BY f.flagged_at DESC, f.answer_id DESC, f.alert_id LIMIT ?",
-        (consultation_id, -1 if limit is None else limit))
+        (consultation_id, 2**62 if limit is None else limit))  # no bound: both backends take a huge one
     return [FlaggedAnswer(str(row["reference"]), str(row["question_id"]), str(row["alert_id"]), str(row["text"]),
                           from_db(row["flagged_at"])) for row in rows]
 
@@ -62,7 +62,7 @@ async def counts(conn: aiosqlite.Connection, consultation_id: str, alert_ids: tu
         "SELECT f.alert_id, r.reference, count(*) OVER (PARTITION BY f.alert_id) AS answers, "
         "row_number() OVER (PARTITION BY f.alert_id ORDER BY f.flagged_at DESC, f.answer_id DESC) AS place "
         + _CURRENT + "JOIN respondents r ON r.user_id = a.user_id WHERE f.consultation_id = ?"
-        ") ORDER BY alert_id, place", (consultation_id,))
+        ") AS ranked ORDER BY alert_id, place", (consultation_id,))
     totals: dict[str, int] = {}
     references: dict[str, list[str]] = {}
     for row in rows:

@@ -39,8 +39,10 @@ async def save(db: Database, draft: Draft) -> None:
         raise ValueError(f"not a draft step: {draft.step}")
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT OR REPLACE INTO broadcast_drafts (staff_id, token, step, audience, text, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO broadcast_drafts (staff_id, token, step, audience, text, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (staff_id) DO UPDATE SET token = excluded.token, "
+            "step = excluded.step, audience = excluded.audience, text = excluded.text, "
+            "updated_at = excluded.updated_at",
             (draft.staff_id, draft.token, draft.step, draft.audience, draft.text, to_db(draft.updated_at)),
         )
 

@@ -75,10 +75,12 @@ async def _insert_job(
     """Insert the job and its recipients; returns the job id. Runs inside the caller's transaction."""
     async with conn.execute(
         "INSERT INTO broadcasts (consultation_id, kind, reminder_id, staff_id, audience, text, resume_button, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (consultation_id, kind, reminder_id, staff_id, audience, text, int(resume_button), to_db(now)),
     ) as cursor:
-        job_id = int(cursor.lastrowid or 0)
+        row = await cursor.fetchone()
+        assert row is not None  # RETURNING gives the new row's id
+        job_id = int(row[0])
     await conn.execute(
         f"INSERT INTO broadcast_recipients (broadcast_id, user_id) SELECT ?, user_id FROM "
         f"({audiences.members_sql(audience)})",

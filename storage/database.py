@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, cast
 
 import aiosqlite
 
@@ -28,7 +29,10 @@ from storage.records import (
     TranscriptLine,
 )
 from storage.timestamps import utc_now
-from storage.urls import sqlite_path
+from storage.urls import is_postgres_url, postgres_url, sqlite_path, without_password
+
+if TYPE_CHECKING:
+    from storage.postgres import connection as pg
 
 __all__ = ["Database", "SchemaTooNewError", "sqlite_path"]
 
@@ -36,17 +40,30 @@ log = logging.getLogger(__name__)
 
 
 class Database:
-    """One writer connection behind an asyncio lock, one reader that only ever sees committed data."""
+    """SQLite: one writer connection behind an asyncio lock, one reader that only ever sees committed data.
+    PostgreSQL: a pool, a transaction per write and a borrowed connection per read."""
 
-    def __init__(self, path: Path, writer: Writer, reader: aiosqlite.Connection, checkpointer: Checkpointer) -> None:
+    def __init__(self, path: Path | None, writer: Writer | pg.Pool, reader: aiosqlite.Connection | pg.Reader,
+                 checkpointer: Checkpointer | None, url: str = "") -> None:
         self.path = path
-        self._writer = writer
-        self._reader = reader
+        self.url = url
+        self.postgres = path is None
+        # storage/postgres's Pool, Connection and Reader answer the same calls as Writer and aiosqlite's
+        # Connection, so the storage modules are typed (and written) against those once, for both backends.
+        self._writer = cast(Writer, writer)
+        self._reader = cast(aiosqlite.Connection, reader)
         self._checkpointer = checkpointer
+
+    @property
+    def where(self) -> str:
+        """The database as it may be named in a message or a log: the file, or the server without its password."""
+        return str(self.path) if self.path is not None else without_password(self.url)
 
     @classmethod
     async def open(cls, url: str) -> Database:
-        """Create the folder, apply pragmas and migrations; raises SchemaTooNewError for a newer file."""
+        """Create the folder (SQLite), apply pragmas and migrations; raises SchemaTooNewError for a newer schema."""
+        if is_postgres_url(url):
+            return await cls._open_postgres(postgres_url(url))
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = Writer(await connect(path), path)
@@ -59,7 +76,22 @@ class Database:
             await checkpointer.close()
             await writer.close()
             raise
-        return cls(path, writer, reader, checkpointer)
+        return cls(path, writer, reader, checkpointer, url)
+
+    @classmethod
+    async def _open_postgres(cls, url: str) -> Database:
+        """A pool to the server, migrated under an advisory lock so several workers can start at once."""
+        from storage.postgres import connection as pg  # psycopg is loaded only by those who use it
+
+        pool = pg.Pool(url)
+        await pool.open()
+        reader = pg.Reader(pool)
+        try:
+            await migrate(pool, without_password(url), reader=reader)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(None, pool, reader, None, url)
 
     def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         """A write transaction (BEGIN IMMEDIATE) for storage modules beyond this class; held briefly."""
@@ -72,11 +104,16 @@ class Database:
 
     async def open_reader(self) -> aiosqlite.Connection:
         """A connection of its own for a long read (an export), so tenants' steps never queue behind it."""
+        if self.path is None:
+            from storage.postgres import connection as pg
+
+            return await pg.connect(self.url)  # type: ignore[return-value]  # the same calls, see storage/postgres
         return await connect(self.path)
 
     async def close(self) -> None:
         """Let a transaction in flight finish, then close the connections."""
-        await self._checkpointer.close()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self._writer.close()
         await self._reader.close()
 
@@ -188,6 +225,9 @@ class Database:
 
     async def backup(self, dest: Path, overwrite: bool = False) -> None:
         """A consistent copy while the bot runs; refuses the live file, and an existing file unless overwrite."""
+        if self.path is None:
+            raise ValueError("a PostgreSQL database is backed up by the server's own tools (pg_dump, or the "
+                             "managed service's backups), not by this bot")
         await asyncio.to_thread(maintenance.copy_database, self.path, Path(dest), overwrite)
 
     async def purge_expired(
@@ -207,14 +247,24 @@ class Database:
         return report
 
     async def integrity_check(self) -> str:
-        """'ok' when SQLite finds nothing wrong."""
+        """'ok' when SQLite finds nothing wrong (PostgreSQL checks its own pages: 'ok' once it answers)."""
+        if self.path is None:
+            await self._reader.execute_fetchall("SELECT 1")
+            return "ok"
         return await maintenance.integrity_check(self._reader)
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the file and truncate it; False if a reader elsewhere kept it from finishing."""
+        if self.path is None:
+            return True  # PostgreSQL manages its own WAL
         return await maintenance.checkpoint(self._reader)
 
     async def _scrub_wal(self) -> None:
-        """After deleting personal data: old WAL frames still hold it until the WAL is truncated."""
+        """After deleting personal data: old WAL frames still hold it until the WAL is truncated. On PostgreSQL the
+        deleted rows stay in their pages until VACUUM reclaims them, so the tables that held tenants' words are
+        vacuumed now (cheap: the visibility map skips pages with nothing dead)."""
+        if self.path is None:
+            await maintenance.vacuum_erased(self._writer)
+            return
         if not await self.checkpoint():
             log.warning("WAL checkpoint after a deletion did not finish (another reader is active); it will next time")

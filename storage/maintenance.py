@@ -6,6 +6,7 @@ import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -71,3 +72,13 @@ def copy_database(live: Path, dest: Path, overwrite: bool = False) -> None:
         os.replace(partial, dest)
     finally:
         partial.unlink(missing_ok=True)
+
+
+ERASED_TABLES = ("answers", "transcript", "conversations", "respondents", "alert_flags", "theme_codes",
+                 "theme_reviews", "broadcast_recipients")
+
+
+async def vacuum_erased(pool: Any) -> None:
+    """PostgreSQL: reclaim the dead rows an erasure left, so the words are not kept in free space (autocommit)."""
+    async with pool.borrowed() as conn:
+        await conn.execute(f"VACUUM {', '.join(ERASED_TABLES)}")

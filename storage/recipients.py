@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from storage import audiences
+from storage import audiences, dialect
 from storage.broadcasts import Job
 from storage.database import Database
 from storage.timestamps import from_db, to_db
@@ -62,7 +62,7 @@ async def claim(db: Database, job: Job, limit: int, now: datetime, settle: list[
             "FROM broadcast_recipients r JOIN respondents p ON p.user_id = r.user_id "
             "LEFT JOIN conversations c ON c.user_id = r.user_id AND c.consultation_id = ? "
             "WHERE r.broadcast_id = ? AND r.status = 'pending' AND r.not_before <= ? "
-            "ORDER BY r.not_before, r.user_id LIMIT ?",
+            "ORDER BY r.not_before, r.user_id LIMIT ?" + dialect.of(conn).claim("r"),
             (job.consultation_id, job.id, to_db(now), limit),
         ))
         taken = [Claimed(row["user_id"], row["attempts"]) for row in rows if row["ok"]]
@@ -90,7 +90,8 @@ async def _record(conn: aiosqlite.Connection, job_id: int, outcomes: list[Outcom
     await conn.executemany(
         "UPDATE broadcast_recipients SET status = ?, attempts = ?, not_before = ? "
         "WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
-        [(o.status, o.attempts, to_db(o.not_before) if o.not_before else "", job_id, o.user_id) for o in outcomes],
+        [(o.status, o.attempts, to_db(o.not_before) if o.not_before else dialect.of(conn).at_once, job_id, o.user_id)
+         for o in outcomes],
     )
     await conn.executemany(
         "UPDATE respondents SET blocked = 1 WHERE user_id = ?",

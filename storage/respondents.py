@@ -32,19 +32,20 @@ def clean_source(source: str | None) -> str | None:
 async def ensure(conn: aiosqlite.Connection, user_id: int, source: str | None, at: datetime) -> None:
     """Create the respondent on first contact; fill in the source if it was not known yet."""
     source = clean_source(source)
-    for _ in range(REFERENCE_ATTEMPTS):
-        try:
-            await conn.execute(
-                "INSERT INTO respondents (user_id, reference, first_seen, source) "
-                "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM respondents WHERE user_id = ?)",
-                (user_id, new_reference(), to_db(at), source, user_id),
-            )
+    known = await conn.execute_fetchall("SELECT 1 FROM respondents WHERE user_id = ?", (user_id,))
+    for _ in range(0 if known else REFERENCE_ATTEMPTS):
+        # A reference already drawn inserts nothing (no error: a failed statement would end a PostgreSQL
+        # transaction), and another is drawn.
+        cursor = await conn.execute(
+            "INSERT INTO respondents (user_id, reference, first_seen, source) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (reference) DO NOTHING",
+            (user_id, new_reference(), to_db(at), source),
+        )
+        if cursor.rowcount == 1:
             break
-        except sqlite3.IntegrityError as error:  # only the statement is undone; the transaction carries on
-            if "reference" not in str(error):
-                raise
     else:
-        raise RuntimeError("could not draw an unused respondent reference")
+        if not known:
+            raise RuntimeError("could not draw an unused respondent reference")
     if source is not None:
         await conn.execute("UPDATE respondents SET source = ? WHERE user_id = ? AND source IS NULL", (source, user_id))
 

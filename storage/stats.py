@@ -110,8 +110,8 @@ async def read_stats(conn: aiosqlite.Connection, consultation: Consultation, fig
     cid = consultation.id
     rows = list(await conn.execute_fetchall(
         "SELECT count(*) AS started, count(consent_at) AS agreed, "
-        "coalesce(sum(consent_at IS NOT NULL AND submitted_at IS NOT NULL), 0) AS finished, "
-        "coalesce(sum(consent_at IS NULL AND stage = 'declined'), 0) AS declined "
+        "count(CASE WHEN consent_at IS NOT NULL AND submitted_at IS NOT NULL THEN 1 END) AS finished, "
+        "count(CASE WHEN consent_at IS NULL AND stage = 'declined' THEN 1 END) AS declined "
         "FROM conversations WHERE consultation_id = ?", (cid,)))
     head = rows[0]
     questions, measures = await _questions(conn, consultation) if figures else ((), ())

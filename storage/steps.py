@@ -8,7 +8,7 @@ import sqlite3
 import aiosqlite
 
 from conversations.state import ConversationState
-from storage import respondents
+from storage import dialect, respondents
 from storage.records import LoadedState, StaleStateError, StepRecord
 from storage.timestamps import to_db, to_db_or_none
 
@@ -49,11 +49,12 @@ async def is_processed(conn: aiosqlite.Connection, update_id: int) -> bool:
 
 async def apply(conn: aiosqlite.Connection, record: StepRecord) -> bool:
     """Inside an open write transaction: save one step, or return False for an update already applied."""
+    await dialect.lock_tenant(conn, record.user_id)  # PostgreSQL: one step of a tenant at a time across workers
     # One round trip for both checks: was this update applied, and where is the saved state now?
     rows = list(
         await conn.execute_fetchall(
             "SELECT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?) AS seen, "
-            "c.revision, c.consent_at, c.privacy_version FROM (SELECT 1) "
+            "c.revision, c.consent_at, c.privacy_version FROM (SELECT 1) AS one "
             "LEFT JOIN conversations c ON c.user_id = ? AND c.consultation_id = ?",
             (record.update_id, record.user_id, record.consultation_id),
         )
@@ -134,16 +135,20 @@ async def _save_answers(conn: aiosqlite.Connection, record: StepRecord) -> None:
             continue
         cursor = await conn.execute(
             "INSERT INTO answers (user_id, consultation_id, question_id, choice, text, skipped, choices, number, "
-            "shown, answered_at, consultation_version, is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            "shown, answered_at, consultation_version, is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+            "RETURNING id",
             (*key, answer.choice, answer.text, int(answer.skipped), ",".join(answer.choices) or None, answer.number,
              int(answer.shown), to_db(record.at), record.consultation_version),
         )
+        row = await cursor.fetchone()
+        assert row is not None  # RETURNING gives the new row's id
+        answer_id = row[0]
         alerts = record.flags.get(question_id, ())
         if alerts:  # in the same transaction as the answer: flagged the moment it is stored, or not at all
             await conn.executemany(
                 "INSERT INTO alert_flags (answer_id, alert_id, consultation_id, question_id, flagged_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [(cursor.lastrowid, alert_id, record.consultation_id, question_id, to_db(record.at))
+                [(answer_id, alert_id, record.consultation_id, question_id, to_db(record.at))
                  for alert_id in dict.fromkeys(alerts)],
             )
 

@@ -16,20 +16,23 @@ from typing import Any
 import aiosqlite
 
 from conversations.model import Question
+from storage import dialect
 from storage.export.flat_sql import flat_query
 
 CHUNK = 500
 
 # CROSS JOIN keeps respondents as the outer loop, so SQLite walks the reference index in order and never
 # sorts (a sort of every transcript line would spill to temporary files at 100,000 respondents).
-AGREED = (
-    "FROM respondents r CROSS JOIN conversations c ON c.user_id = r.user_id AND c.consultation_id = ? "
-    "AND c.consent_at IS NOT NULL "
-)
+# PostgreSQL's planner takes no such hint (and CROSS JOIN takes no ON there): dialect.ordered_join.
+def agreed(conn: aiosqlite.Connection) -> str:
+    """FROM the respondents who agreed to the consultation given as the next parameter."""
+    return (f"FROM respondents r {dialect.of(conn).ordered_join} conversations c ON c.user_id = r.user_id "
+            "AND c.consultation_id = ? AND c.consent_at IS NOT NULL ")
+
 
 WRITTEN = (
     "JOIN answers a ON a.user_id = c.user_id AND a.consultation_id = c.consultation_id "
-    "WHERE a.question_id = ? AND a.is_current = 1 AND a.choice IS ? AND coalesce(a.text, '') != ''"
+    "WHERE a.question_id = ? AND a.is_current = 1 AND a.choice IS NOT DISTINCT FROM ? AND coalesce(a.text, '') != ''"
 )
 
 
@@ -86,7 +89,9 @@ class Written:
 @asynccontextmanager
 async def snapshot(conn: aiosqlite.Connection) -> AsyncIterator[None]:
     """One read transaction, so every file of an export shows the same moment (WAL: writers carry on)."""
-    await conn.execute("BEGIN")
+    # PostgreSQL: REPEATABLE READ gives the same one moment; SQLite's WAL read transaction already does.
+    begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if dialect.of(conn).postgres else "BEGIN"
+    await conn.execute(begin)
     try:
         yield
     finally:
@@ -100,6 +105,10 @@ async def chunks(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...
     At most two chunks are in memory; between chunks the event loop serves tenants. Rows are sqlite3.Row, or
     bare tuples when `plain` (a third of the cost at 100,000 respondents).
     """
+    if dialect.of(conn).postgres:  # a server-side cursor inside snapshot()'s transaction: memory stays flat
+        async for chunk in conn.stream(sql, params, CHUNK, plain):  # type: ignore[attr-defined]
+            yield chunk
+        return
     async with conn.execute(sql, params) as cursor:
         if plain:
             cursor.row_factory = None
@@ -148,8 +157,8 @@ async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIt
     """Each agreed respondent with their current answers, one at a time."""
     sql = (
         "SELECT r.user_id, r.reference, r.source, c.started_at, c.consent_at, c.submitted_at, "
-        "a.question_id, a.choice, a.text, a.skipped, a.consultation_version, a.choices, a.number, a.shown " + AGREED
-        + "LEFT JOIN answers a ON a.user_id = c.user_id AND a.consultation_id = c.consultation_id "
+        "a.question_id, a.choice, a.text, a.skipped, a.consultation_version, a.choices, a.number, a.shown "
+        + agreed(conn) + "LEFT JOIN answers a ON a.user_id = c.user_id AND a.consultation_id = c.consultation_id "
         "AND a.is_current = 1 ORDER BY r.reference"
     )
     current: Response | None = None
@@ -169,7 +178,7 @@ async def transcripts(conn: aiosqlite.Connection, consultation_id: str) -> Async
     """Each agreed respondent with every message in and out, in order; one respondent held at a time."""
     sql = (
         "SELECT r.user_id, r.reference, r.source, c.started_at, c.consent_at, c.submitted_at, "
-        "t.direction, t.text, t.at " + AGREED
+        "t.direction, t.text, t.at " + agreed(conn)
         + "LEFT JOIN transcript t ON t.user_id = c.user_id AND t.consultation_id = c.consultation_id "
         "ORDER BY r.reference, t.id"
     )
@@ -192,14 +201,15 @@ async def written(
     conn: aiosqlite.Connection, consultation_id: str, question_id: str, choice: str | None
 ) -> AsyncIterator[Written]:
     """Every non-empty text answer to one question (with this choice, for a choice question), oldest first."""
-    sql = "SELECT r.reference, a.text, c.submitted_at IS NOT NULL AS finished " + AGREED + WRITTEN + " ORDER BY a.id"
+    sql = ("SELECT r.reference, a.text, c.submitted_at IS NOT NULL AS finished " + agreed(conn) + WRITTEN
+           + " ORDER BY a.id")
     async for row in stream(conn, sql, (consultation_id, question_id, choice)):
         yield Written(row["reference"], row["text"], bool(row["finished"]))
 
 
 async def written_count(conn: aiosqlite.Connection, consultation_id: str, question_id: str, choice: str | None) -> int:
     """How many answers `written` will give, for the heading above them."""
-    sql = "SELECT count(*) " + AGREED + WRITTEN
+    sql = "SELECT count(*) " + agreed(conn) + WRITTEN
     rows = list(await conn.execute_fetchall(sql, (consultation_id, question_id, choice)))
     return int(rows[0][0])
 
@@ -207,6 +217,6 @@ async def written_count(conn: aiosqlite.Connection, consultation_id: str, questi
 async def agreed_by_hour(conn: aiosqlite.Connection, consultation_id: str) -> dict[str, int]:
     """How many agreed in each UTC hour ('2020-11-10T12'): bounded by the consultation's length, not its size."""
     rows = await conn.execute_fetchall(
-        "SELECT substr(consent_at, 1, 13) AS hour, count(*) AS n FROM conversations "
+        f"SELECT {dialect.of(conn).utc_hour('consent_at')} AS hour, count(*) AS n FROM conversations "
         "WHERE consultation_id = ? AND consent_at IS NOT NULL GROUP BY hour", (consultation_id,))
     return {str(row["hour"]): int(row["n"]) for row in rows}

@@ -1,4 +1,8 @@
-"""The schema's history, oldest first: add a module and a line here, never edit one that has shipped."""
+"""The schema's history, oldest first: add a module and a line here, never edit one that has shipped.
+
+Each module holds the same step twice, SQL for SQLite and POSTGRES for PostgreSQL, side by side so a reviewer sees
+that they match: the numbers, names and meaning are shared; only the types and DDL spelling differ.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ class Migration:
 
     version: int
     name: str
-    sql: str
+    sql: str  # SQLite
+    postgres: str  # the same tables, columns and constraints in PostgreSQL's types (BIGINT ids, timestamptz)
 
     def __post_init__(self) -> None:
         """Names end up in schema_migrations and in error messages: keep them tidy."""
@@ -25,9 +30,9 @@ class Migration:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial", m0001_initial.SQL),
-    Migration(2, "broadcasts", m0002_broadcasts.SQL),
-    Migration(3, "question_kinds", m0003_question_kinds.SQL),
-    Migration(4, "alerts", m0004_alerts.SQL),
-    Migration(5, "themes", m0005_themes.SQL),
+    Migration(1, "initial", m0001_initial.SQL, m0001_initial.POSTGRES),
+    Migration(2, "broadcasts", m0002_broadcasts.SQL, m0002_broadcasts.POSTGRES),
+    Migration(3, "question_kinds", m0003_question_kinds.SQL, m0003_question_kinds.POSTGRES),
+    Migration(4, "alerts", m0004_alerts.SQL, m0004_alerts.POSTGRES),
+    Migration(5, "themes", m0005_themes.SQL, m0005_themes.POSTGRES),
 )

@@ -107,8 +107,8 @@ async def _theme(conn: aiosqlite.Connection, consultation_id: str, question_id: 
     answers = QUESTION_ANSWERS
     if edit.merge_into is not None:
         await conn.execute(
-            f"INSERT OR IGNORE INTO theme_codes (answer_id, coder, theme_id, confidence) SELECT answer_id, coder, ?, "
-            f"confidence FROM theme_codes WHERE theme_id = ? AND answer_id IN ({answers})",
+            f"INSERT INTO theme_codes (answer_id, coder, theme_id, confidence) SELECT answer_id, coder, ?, "
+            f"confidence FROM theme_codes WHERE theme_id = ? AND answer_id IN ({answers}) ON CONFLICT DO NOTHING",
             (edit.merge_into, edit.theme_id, consultation_id, question_id))
         await conn.execute(f"DELETE FROM theme_codes WHERE theme_id = ? AND answer_id IN ({answers})",
                            (edit.theme_id, consultation_id, question_id))

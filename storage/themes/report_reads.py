@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
+from storage import dialect
 from storage.export.rows import stream
 from storage.themes.store import StoredTheme, WrittenAnswer
 
@@ -50,7 +51,7 @@ GROUP = (f"coalesce({FIRST_PLACE}, CASE WHEN v.verdict = 'non_answer' THEN {NON_
 def _ranked(theme_ids: Sequence[str]) -> tuple[str, list[object]]:
     """A WITH clause naming each live theme's place (1, 2, ...); an empty table when there are none."""
     if not theme_ids:
-        return "WITH ranked(theme_id, place) AS (SELECT NULL, NULL WHERE 0) ", []
+        return "WITH ranked(theme_id, place) AS (SELECT CAST(NULL AS TEXT), CAST(NULL AS INTEGER) WHERE 1 = 0) ", []
     values = ", ".join("(?, ?)" for _ in theme_ids)
     params: list[object] = [part for place, theme in enumerate(theme_ids, start=1) for part in (theme, place)]
     return f"WITH ranked(theme_id, place) AS (VALUES {values}) ", params
@@ -139,7 +140,8 @@ async def totals(conn: aiosqlite.Connection, consultation_id: str, question_id: 
     ranked, params = _ranked(theme_ids)
     rows = await conn.execute_fetchall(
         ranked + f"SELECT {GROUP} AS grp, count(*), count(v.answer_id), count(v.confirmed_at), "
-        "sum(v.confirmed_at IS NOT NULL AND v.second_at IS NOT NULL) " + ANSWERS + " GROUP BY grp",
+        "count(CASE WHEN v.confirmed_at IS NOT NULL AND v.second_at IS NOT NULL THEN 1 END) " + ANSWERS
+        + " GROUP BY grp",
         (*params, consultation_id, question_id))
     groups = {int(row[0]): int(row[1]) for row in rows}
     return QuestionTotals(written=sum(groups.values()), reviewed=sum(int(row[2]) for row in rows),
@@ -152,7 +154,8 @@ async def coded_answers(conn: aiosqlite.Connection, consultation_id: str, questi
     """Every current written answer, group by group (themes in the order given, then needs reading, no theme fits,
     non-answers), oldest first within a group; streamed. SQLite sorts by group (spilling to disk if it must)."""
     ranked, params = _ranked(theme_ids)
-    places = (f"(SELECT group_concat(rk.place) FROM theme_codes k JOIN ranked rk ON rk.theme_id = k.theme_id "
+    places = (f"(SELECT {dialect.of(conn).string_agg('rk.place')} FROM theme_codes k "
+              f"JOIN ranked rk ON rk.theme_id = k.theme_id "
               f"WHERE k.answer_id = a.id AND {FINAL_CODER})")
     sql = (ranked + f"SELECT {GROUP} AS grp, {places}, r.reference, a.text, c.submitted_at IS NOT NULL, a.choice "
            + ANSWERS + " ORDER BY grp, a.id")
@@ -179,7 +182,7 @@ async def campaigns(conn: aiosqlite.Connection, consultation_id: str, question_i
     """The same words sent by many (the analysis's campaigns): the words once, and how many sent them, most first."""
     rows = await conn.execute_fetchall(
         "SELECT (SELECT text FROM answers WHERE id = pick), n FROM (SELECT coalesce(v.duplicate_of, a.id) AS first, "
-        "min(a.id) AS pick, count(*) AS n " + ANSWERS + " AND v.campaign = 1 GROUP BY first) "
+        "min(a.id) AS pick, count(*) AS n " + ANSWERS + " AND v.campaign = 1 GROUP BY first) AS sent "
         "ORDER BY n DESC, pick LIMIT ?", (consultation_id, question_id, most))
     return [(str(row[0]), int(row[1])) for row in rows]
 

@@ -125,8 +125,13 @@ def bundled() -> Consultation:
     return load_consultation()
 
 
-async def build_database(path: Path) -> Database:
-    """An open database at `path` holding the six tenants."""
-    db = await Database.open(f"sqlite:///{path}")
+def database_url(where: Path | str) -> str:
+    """A SQLite file's URL, or the PostgreSQL URL given: the fixed databases exist on both backends."""
+    return where if isinstance(where, str) else f"sqlite:///{where}"
+
+
+async def build_database(path: Path | str) -> Database:
+    """An open database at `path` (a SQLite file, or a PostgreSQL URL) holding the six tenants."""
+    db = await Database.open(database_url(path))
     await build(db, bundled())
     return db

@@ -4,6 +4,7 @@ helper that exports one into a folder."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from conversations.model import Consultation
 from storage import Database
 from storage.export import FORMATS, ExportResult, run_export
 from tests.export import every_kind, themed
-from tests.export.builders import NOW, build_database, bundled, predictable_references
+from tests.export.builders import NOW, build_database, bundled, database_url, predictable_references
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -32,6 +33,30 @@ def golden_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
         asyncio.run(make())
     yield path
+
+
+_NAMES = itertools.count(1)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def golden_database(request: pytest.FixtureRequest, golden_db: Path) -> Iterator[Path | str]:
+    """The golden database on each backend: its file, then the same six tenants on PostgreSQL (whose exports
+    must match the same golden files byte for byte)."""
+    if request.param == "sqlite":
+        yield golden_db
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"golden_{next(_NAMES)}"
+    url = server.create_database(name)
+    with pytest.MonkeyPatch.context() as patch:
+        predictable_references(patch)
+
+        async def make() -> None:
+            await (await build_database(url)).close()
+
+        asyncio.run(make())
+    yield url
+    server.drop_database(name)
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +84,12 @@ def themed_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     yield path, ids
 
 
-async def export_to(database: Path, folder: Path, identities: bool = False,
+async def export_to(database: Path | str, folder: Path, identities: bool = False,
                     formats: tuple[str, ...] = tuple(FORMATS), consultation: Consultation | None = None
                     ) -> ExportResult:
     """Export the database as the command line would, at the fixed moment NOW (the bundled consultation's, or
     every_kind.NOW for another consultation)."""
-    db = await Database.open(f"sqlite:///{database}")
+    db = await Database.open(database_url(database))
     survey, now = (bundled(), NOW) if consultation is None else (consultation, every_kind.NOW)
     try:
         return await run_export(db, survey, folder, formats, identities, actor_id=None, via="test", now=now)

@@ -21,7 +21,7 @@ from conversations.model import Consultation
 from conversations.screens import buttons
 from conversations.state import Answer
 from storage import Database
-from tests.export.builders import Tenant, nxt, opt, skip
+from tests.export.builders import Tenant, database_url, nxt, opt, skip
 
 FILE = Path(__file__).resolve().parents[2] / "conversations" / "consultations" / "examples" / "every-kind.toml"
 DAY1 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -148,9 +148,9 @@ async def _check(db: Database, consultation: Consultation) -> None:
         assert reasons == {key: text for key, text in REASONS.items() if key[0] == tenant}, tenant
 
 
-async def build_database(path: Path) -> Database:
-    """An open database at `path` holding the six tenants."""
-    db = await Database.open(f"sqlite:///{path}")
+async def build_database(path: Path | str) -> Database:
+    """An open database at `path` (a SQLite file, or a PostgreSQL URL) holding the six tenants."""
+    db = await Database.open(database_url(path))
     await build(db, every_kind())
     return db
 

@@ -27,17 +27,17 @@ TELEGRAM_IDS = ("1001", "1002", "1003")
 
 
 @pytest.fixture(scope="module")
-def export(golden_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ExportResult]:
-    """The pseudonymous export of every file."""
+def export(golden_database: Path | str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ExportResult]:
+    """The pseudonymous export of every file (from SQLite, then from PostgreSQL: the same golden files)."""
     folder = tmp_path_factory.mktemp("export")
-    return folder, asyncio.run(export_to(golden_db, folder))
+    return folder, asyncio.run(export_to(golden_database, folder))
 
 
 @pytest.fixture(scope="module")
-def with_ids(golden_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def with_ids(golden_database: Path | str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same export with --include-identities."""
     folder = tmp_path_factory.mktemp("identities")
-    asyncio.run(export_to(golden_db, folder, identities=True))
+    asyncio.run(export_to(golden_database, folder, identities=True))
     return folder
 
 

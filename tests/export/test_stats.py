@@ -13,11 +13,11 @@ from conversations.screens.markup import plain
 from storage import Database
 from storage.export.figures import countdown, duration, stats_message
 from storage.stats import gather_stats, reminders_sent
-from tests.export.builders import bundled
+from tests.export.builders import bundled, database_url
 
 
-async def test_the_figures_count_each_kind_of_respondent_once(golden_db: Path) -> None:
-    db = await Database.open(f"sqlite:///{golden_db}")
+async def test_the_figures_count_each_kind_of_respondent_once(golden_database: Path | str) -> None:
+    db = await Database.open(database_url(golden_database))
     try:
         stats = await gather_stats(db, bundled())
     finally:

@@ -27,7 +27,7 @@ from storage import Database
 from storage.themes import store
 from storage.themes.edits import AnswerEdit, QuestionEdits, ThemeEdit, WorkbookEdits, apply_edits
 from storage.themes.model import Analysis, Campaign, Suggestion, ThemeSummary
-from tests.export.builders import DAY1, Q1, Q2, Q3, Q4, Q5, Tenant, bundled, nxt, opt, skip
+from tests.export.builders import DAY1, Q1, Q2, Q3, Q4, Q5, Tenant, bundled, database_url, nxt, opt, skip
 
 RUN_AT = datetime(2020, 11, 20, 12, 0, tzinfo=UTC)
 STAFF = 900001
@@ -124,9 +124,9 @@ async def build(db: Database, consultation: Consultation) -> dict[str, int]:
     return await answer_ids(db, consultation)
 
 
-async def build_database(path: Path) -> dict[str, int]:
-    """The themed database at `path` (closed again); Q1's answer ids by letter."""
-    db = await Database.open(f"sqlite:///{path}")
+async def build_database(path: Path | str) -> dict[str, int]:
+    """The themed database at `path` (a SQLite file or a PostgreSQL URL; closed again); Q1's answer ids by letter."""
+    db = await Database.open(database_url(path))
     try:
         return await build(db, bundled())
     finally:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+import psycopg
 
 from conversations.state import Answer, ConversationState, Stage
 from storage import Database, LoadedState, StepRecord, TranscriptLine
@@ -14,6 +18,19 @@ CONSULTATION = "test-consultation"
 VERSION = "2020-11-04"
 PRIVACY = "privacy-1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# A broken constraint, as each backend reports it.
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+def run_sql(db: Database, sql: str, postgres_sql: str | None = None) -> list[tuple[object, ...]]:
+    """Raw SQL on a connection of its own, as another program would: the test's way round the storage API.
+    `postgres_sql` when PostgreSQL spells it differently."""
+    if db.path is not None:
+        with closing(sqlite3.connect(db.path)) as lite, lite:
+            return lite.execute(sql).fetchall()
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        cursor = conn.execute((postgres_sql or sql).encode())
+        return list(cursor.fetchall()) if cursor.description else []
 
 
 def record(

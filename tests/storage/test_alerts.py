@@ -4,7 +4,6 @@ them first."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from conversations.screens.markup import plain
 from storage import Database, StepRecord, changed_answers
 from storage.export.figures import stats_message
 from storage.stats import gather_stats
+from tests.storage.builders import INTEGRITY_ERRORS, run_sql
 
 EVERY_KIND = Path(__file__).resolve().parents[2] / "conversations" / "consultations" / "examples" / "every-kind.toml"
 BUNDLED_DAY = datetime(2020, 11, 10, 12, 0, tzinfo=UTC)
@@ -75,8 +75,8 @@ async def started(db: Database, consultation: Consultation, user_id: int = TENAN
 
 def flag_rows(db: Database) -> list[tuple[int, str, str]]:
     """Every flag in the file, current or not: (answer id, alert id, question id)."""
-    with sqlite3.connect(db.path) as conn:
-        return conn.execute("SELECT answer_id, alert_id, question_id FROM alert_flags ORDER BY answer_id").fetchall()
+    rows = run_sql(db, "SELECT answer_id, alert_id, question_id FROM alert_flags ORDER BY answer_id")
+    return [(int(str(a)), str(b), str(c)) for a, b, c in rows]
 
 
 # ---------------------------------------------------------------- flagged as it is stored, every kind of text answer
@@ -120,13 +120,14 @@ async def test_alerts_are_flagged_at_the_moment_of_storing_for_every_kind_of_tex
 async def test_an_answer_is_not_stored_without_its_flag(db: Database) -> None:
     consultation = bundled()
     tenant = await started(db, consultation)
-    with sqlite3.connect(db.path) as conn:
-        conn.execute("CREATE TRIGGER no_flags BEFORE INSERT ON alert_flags BEGIN SELECT RAISE(ABORT, 'no'); END")
-    with pytest.raises(sqlite3.IntegrityError):
+    run_sql(db, "CREATE TRIGGER no_flags BEFORE INSERT ON alert_flags BEGIN SELECT RAISE(ABORT, 'no'); END",
+            "CREATE FUNCTION no_flags() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'no' USING ERRCODE = 'integrity_constraint_violation'; END $$; "
+            "CREATE TRIGGER no_flags BEFORE INSERT ON alert_flags FOR EACH ROW EXECUTE FUNCTION no_flags()")
+    with pytest.raises(INTEGRITY_ERRORS):
         await tenant.send(Text("Mould on the walls"))
     assert await db.current_answers(TENANT, consultation.id) == [], "the answer went with its flag: one transaction"
-    with sqlite3.connect(db.path) as conn:
-        conn.execute("DROP TRIGGER no_flags")
+    run_sql(db, "DROP TRIGGER no_flags", "DROP TRIGGER no_flags ON alert_flags")
     await tenant.send(Text("Mould on the walls"))
     assert [a.alert_id for a in await db.flagged_answers(consultation.id)] == ["damp_mould"]
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
 from storage import Database
+
+pytestmark = pytest.mark.sqlite_only  # the file itself; PostgreSQL's own are in test_postgres_storage.py
 
 
 async def test_commits_never_checkpoint_and_the_background_task_folds_the_wal_in(db: Database) -> None:

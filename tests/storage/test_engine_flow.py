@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from conversations.events import Event, Press, Start, Text
@@ -11,7 +10,8 @@ from conversations.flow.engine import StepResult, step
 from conversations.model import Consultation
 from conversations.screens import buttons
 from conversations.state import Answer, ConversationState, Stage
-from storage import Database, StepRecord, TranscriptLine, changed_answers, sqlite_path
+from storage import Database, StepRecord, TranscriptLine, changed_answers
+from tests.storage.builders import run_sql
 
 TENANT = 424_242
 NOW = datetime(2020, 11, 10, 12, 0, tzinfo=UTC)  # inside the bundled consultation's window
@@ -116,10 +116,11 @@ async def test_a_whole_consultation_survives_a_restart_between_every_step(url: s
         assert respondent.consent_given_at == NOW + timedelta(minutes=2)
         assert await db.integrity_check() == "ok"
 
-    with sqlite3.connect(sqlite_path(url)) as conn:  # the columns exports will filter on, without parsing JSON
-        row = conn.execute(
-            "SELECT stage, started_at, consent_at, submitted_at, consultation_version FROM conversations"
-        ).fetchone()
+    async with await Database.open(url) as db:  # the columns exports will filter on, without parsing JSON
+        [row] = run_sql(db, "SELECT stage, started_at, consent_at, submitted_at, consultation_version "
+                            "FROM conversations")
+    row = tuple(value.astimezone(UTC).isoformat(timespec="microseconds") if isinstance(value, datetime) else value
+                for value in row)  # PostgreSQL's timestamptz, as SQLite's stored text
     assert row == (
         "submitted",
         (NOW + timedelta(minutes=1)).isoformat(timespec="microseconds"),

@@ -45,6 +45,7 @@ async def fill(db: Database) -> None:
         await answer(db, neighbour, "q1", f"NEIGHBOUR-KEEPS-{neighbour:03d}")
 
 
+@pytest.mark.sqlite_only
 async def test_erasure_leaves_no_answer_or_transcript_text_in_the_file_or_wal(db: Database) -> None:
     await fill(db)
     assert await db.checkpoint()

@@ -17,7 +17,11 @@ from storage.migrations import MIGRATIONS, Migration
 
 CURRENT = [m.version for m in MIGRATIONS]
 NEXT = len(MIGRATIONS) + 1
-EXTRA = Migration(NEXT, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n")
+EXTRA = Migration(NEXT, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n",
+                  "CREATE TABLE notes (id BIGINT PRIMARY KEY, body TEXT);\n")
+
+
+pytestmark = pytest.mark.sqlite_only  # the file itself; PostgreSQL's own are in test_postgres_storage.py
 
 
 def versions(path: Path) -> list[int]:
@@ -73,7 +77,7 @@ async def test_a_failing_migration_leaves_the_schema_as_it_was(url: str) -> None
     path = sqlite_path(url)
     async with await Database.open(url):
         pass
-    broken = Migration(NEXT, "broken", "CREATE TABLE half (a);\nINSERT INTO no_such_table VALUES (1);\n")
+    broken = Migration(NEXT, "broken", "CREATE TABLE half (a);\nINSERT INTO no_such_table VALUES (1);\n", "")
     writer = Writer(await connect(path))
     try:
         with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
@@ -129,7 +133,7 @@ async def test_migrations_with_a_gap_are_refused(url: str) -> None:
     writer = Writer(await connect(path))
     try:
         with pytest.raises(ValueError, match="without gaps"):
-            await migrate(writer, path, (MIGRATIONS[0], Migration(3, "skipped_two", "SELECT 1;")))
+            await migrate(writer, path, (MIGRATIONS[0], Migration(3, "skipped_two", "SELECT 1;", "SELECT 1;")))
     finally:
         await writer.close()
 
