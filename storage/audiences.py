@@ -44,5 +44,6 @@ def members_sql(audience: str) -> str:
 
 async def count(conn: aiosqlite.Connection, consultation_id: str, audience: str) -> int:
     """How many tenants a message to this audience would reach right now."""
-    rows = list(await conn.execute_fetchall(f"SELECT count(*) FROM ({members_sql(audience)})", (consultation_id,)))
+    rows = list(await conn.execute_fetchall(f"SELECT count(*) FROM ({members_sql(audience)}) AS audience",
+                                            (consultation_id,)))
     return int(rows[0][0])

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage import audiences, audit
+from storage import audiences, audit, dialect
 from storage.database import Database
 from storage.timestamps import from_db, to_db
 
@@ -82,8 +82,8 @@ async def _insert_job(
         assert row is not None  # RETURNING gives the new row's id
         job_id = int(row[0])
     await conn.execute(
-        f"INSERT INTO broadcast_recipients (broadcast_id, user_id) SELECT ?, user_id FROM "
-        f"({audiences.members_sql(audience)})",
+        f"INSERT INTO broadcast_recipients (broadcast_id, user_id) SELECT CAST(? AS BIGINT), user_id FROM "
+        f"({audiences.members_sql(audience)}) AS audience",
         (job_id, consultation_id),
     )
     await conn.execute(
@@ -124,6 +124,7 @@ async def create_reminder(
 ) -> Job | None:
     """Write a reminder's job; None when this reminder was already sent (it goes out once, ever)."""
     async with db.transaction() as conn:
+        await dialect.lock_reminders(conn)  # workers firing the same reminder at once: the second finds it written
         seen = list(await conn.execute_fetchall(
             "SELECT 1 FROM broadcasts WHERE consultation_id = ? AND reminder_id = ?", (consultation_id, reminder_id)
         ))
@@ -165,7 +166,7 @@ async def tally(db: Database, job_id: int) -> Tally:
     """Counts by outcome, for the progress message and the final report."""
     rows = await db.reader.execute_fetchall(
         "SELECT b.total, r.status, count(r.user_id) AS n FROM broadcasts b "
-        "LEFT JOIN broadcast_recipients r ON r.broadcast_id = b.id WHERE b.id = ? GROUP BY r.status",
+        "LEFT JOIN broadcast_recipients r ON r.broadcast_id = b.id WHERE b.id = ? GROUP BY b.total, r.status",
         (job_id,),
     )
     counts: dict[str, int] = {}

@@ -9,6 +9,7 @@ from typing import Any
 # Advisory lock namespaces (PostgreSQL's two-int form): the first number says what the second one is.
 TENANT_LOCK = 1
 MIGRATION_LOCK = 2
+REMINDER_LOCK = 3
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,17 @@ class Dialect:
     def ordered_join(self) -> str:
         """An inner join whose left table SQLite must walk first (its CROSS JOIN hint); a plain JOIN elsewhere."""
         return "JOIN" if self.postgres else "CROSS JOIN"
+
+    @property
+    def epoch_now(self) -> str:
+        """The database clock now, in seconds since 1970 (with fractions): what shared send slots are kept in."""
+        if self.postgres:
+            return "extract(epoch FROM clock_timestamp())::double precision"
+        return "((julianday('now') - 2440587.5) * 86400.0)"
+
+    def greatest(self, *values: str) -> str:
+        """The largest of several values (SQLite's max() of several arguments)."""
+        return f"{'greatest' if self.postgres else 'max'}({', '.join(values)})"
 
     def string_agg(self, expression: str, separator: str = "','") -> str:
         """Values joined into one text (order unspecified, as group_concat)."""
@@ -76,3 +88,9 @@ async def lock_migrations(conn: Any) -> None:
     """One process migrates at a time; the others wait, then find the schema current."""
     if of(conn).postgres:
         await conn.execute("SELECT pg_advisory_xact_lock(?, 0)", (MIGRATION_LOCK,))
+
+
+async def lock_reminders(conn: Any) -> None:
+    """One worker at a time decides whether a reminder is due and writes it: it goes out once, not once a worker."""
+    if of(conn).postgres:
+        await conn.execute("SELECT pg_advisory_xact_lock(?, 0)", (REMINDER_LOCK,))

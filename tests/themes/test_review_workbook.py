@@ -47,10 +47,12 @@ async def answered(database: Database) -> None:
         await tenant.script(Start(), Press(buttons.AGREE), Text(words), nxt(Q1))
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A database holding the answers above."""
-    database = await Database.open(f"sqlite:///{tmp_path / 'consultation.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database holding the answers above: a SQLite file, then PostgreSQL (the review works the same on both)."""
+    url = f"sqlite:///{tmp_path / 'consultation.db'}" if request.param == "sqlite" else \
+        str(request.getfixturevalue("postgres_url"))
+    database = await Database.open(url)
     await answered(database)
     yield database
     await database.close()
