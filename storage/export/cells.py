@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from storage.dialect import SQLITE, Dialect
 from storage.timestamps import from_db
 
 # A spreadsheet treats a cell starting with one of these as a formula (or strips it and then does).
@@ -20,26 +21,30 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def neutralised_sql(column: str) -> str:
-    """neutralise() as an SQL expression, so SQLite can make a column safe while it reads it (NULL stays NULL).
+def neutralised_sql(column: str, spelled: Dialect = SQLITE) -> str:
+    """neutralise() as an SQL expression, so the database can make a column safe while it reads it (NULL stays
+    NULL). PostgreSQL's text holds no NUL, and its ascii() gives the first character's code point.
 
     SQLite's unicode() stops at a NUL and says NULL, as it does for '': a text it says NULL for that is not ''
     starts with a NUL (only then is the second test made, so the common case costs one call).
     """
     codes = ", ".join(str(ord(trigger)) for trigger in FORMULA_TRIGGERS if trigger != "\0")
+    if spelled.postgres:
+        return f"CASE WHEN ascii({column}) IN ({codes}) THEN '''' || {column} ELSE {column} END"
     return (f"CASE WHEN unicode({column}) IN ({codes}) OR (unicode({column}) IS NULL AND {column} != '') "
             f"THEN '''' || {column} ELSE {column} END")
 
 
-def csv_field_sql(column: str) -> str:
+def csv_field_sql(column: str, spelled: Dialect = SQLITE) -> str:
     """A text column as one CSV field, neutralised, exactly as csv.writer's excel dialect writes it: NULL as
     nothing, and in double quotes (inner quotes doubled) when it holds a comma, a quote or a line break.
 
     Neutralising adds a leading quote, which never changes whether a field needs quoting, so that is decided on
     the column itself and the neutralising expression appears only twice.
     """
-    safe = neutralised_sql(column)
-    special = " OR ".join(f"instr({column}, {char})" for char in ("','", "'\"'", "char(10)", "char(13)"))
+    safe = neutralised_sql(column, spelled)
+    special = " OR ".join(spelled.contains(column, char)
+                          for char in ("','", "'\"'", spelled.char(10), spelled.char(13)))
     return (f"CASE WHEN {column} IS NULL THEN '' WHEN {special} "
             f"THEN '\"' || replace({safe}, '\"', '\"\"') || '\"' ELSE {safe} END")
 

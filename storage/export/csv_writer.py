@@ -9,7 +9,6 @@ from pathlib import Path
 import aiosqlite
 
 from conversations.model import Consultation
-from storage import dialect
 from storage.export import rows
 from storage.export.cells import csv_field, local_text, neutralise
 from storage.export.columns import Table, Value
@@ -58,7 +57,7 @@ async def write_csv(path: Path, conn: aiosqlite.Connection, consultation: Consul
         file.write("\ufeff")
         writer = csv.writer(file)  # the excel dialect: quotes fields holding commas, quotes or line breaks
         writer.writerow([text(name) for name in table.header()])
-        if len(table.questions) <= rows.MAX_FLAT_QUESTIONS and not dialect.of(conn).postgres:
+        if len(table.questions) <= rows.MAX_FLAT_QUESTIONS:
             as_line = CsvLines(table)
             async for chunk in rows.flat_responses(conn, consultation.id, table.questions):
                 file.write("".join(map(as_line, chunk)))

@@ -9,6 +9,7 @@ must write the very same bytes, which tests/export/test_csv_fast_path.py checks 
 from __future__ import annotations
 
 from conversations.model import Question, QuestionKind
+from storage.dialect import SQLITE, Dialect
 from storage.export.cells import FORMULA_TRIGGERS, csv_field, csv_field_sql, neutralise
 from storage.export.figures import option_label
 from storage.export.layout import MULTI_SEPARATOR, NOT_SHOWN, fields
@@ -16,12 +17,13 @@ from storage.export.layout import MULTI_SEPARATOR, NOT_SHOWN, fields
 SPECIAL = (",", '"', "\r", "\n")  # a field holding one of these is quoted by csv.writer
 JOIN = " || ',' || "
 
-# rows.AGREED with the consultation id as ?1: CROSS JOIN keeps respondents as the outer loop, so SQLite walks the
-# reference index in order and never sorts.
-AGREED = (
-    "FROM respondents r CROSS JOIN conversations c ON c.user_id = r.user_id AND c.consultation_id = ?1 "
-    "AND c.consent_at IS NOT NULL "
-)
+
+
+def agreed(spelled: Dialect) -> str:
+    """rows.agreed with the consultation id as ?1: SQLite's CROSS JOIN keeps respondents as the outer loop, so it
+    walks the reference index in order and never sorts."""
+    return (f"FROM respondents r {spelled.ordered_join} conversations c ON c.user_id = r.user_id "
+            "AND c.consultation_id = ?1 AND c.consent_at IS NOT NULL ")
 
 
 class Params:
@@ -45,10 +47,10 @@ def _status(a: str) -> str:
     """answered (anything given), skipped, or '' (a row with neither); 'not shown' is decided before this."""
     given = (f"coalesce({a}.choice, '') != '' OR coalesce({a}.text, '') != '' OR coalesce({a}.choices, '') != '' "
              f"OR {a}.number IS NOT NULL")
-    return f"CASE WHEN {given} THEN 'answered' WHEN {a}.skipped THEN 'skipped' ELSE '' END"
+    return f"CASE WHEN {given} THEN 'answered' WHEN {a}.skipped = 1 THEN 'skipped' ELSE '' END"
 
 
-def _chosen(question: Question, a: str, bind: Params) -> str:
+def _chosen(question: Question, a: str, bind: Params, spelled: Dialect) -> str:
     """A choice's label; for a scale, its label and point as two fields. A stored id the file lost is shown as is."""
     scale = question.kind is QuestionKind.SCALE
     cases = []
@@ -58,16 +60,16 @@ def _chosen(question: Question, a: str, bind: Params) -> str:
             point = question.score(option.id)
             field += "," + ("" if point is None else str(point))
         cases.append(f"WHEN {bind(option.id)} THEN {bind(field)}")
-    unlabelled = csv_field_sql(f"{a}.choice") + (" || ','" if scale else "")
+    unlabelled = csv_field_sql(f"{a}.choice", spelled) + (" || ','" if scale else "")
     labelled = f"CASE {a}.choice {' '.join(cases)} ELSE {unlabelled} END" if cases else unlabelled
     return f"CASE WHEN coalesce({a}.choice, '') = '' THEN {repr_sql(',' if scale else '')} ELSE {labelled} END"
 
 
-def _ticks(question: Question, a: str, bind: Params) -> list[str]:
+def _ticks(question: Question, a: str, bind: Params, spelled: Dialect) -> list[str]:
     """A multi's 1/0 field per option, then the ticked labels in one field; all empty when nothing is ticked."""
     options = question.options
     ticked = f"(',' || {a}.choices || ',')"
-    has = [f"instr({ticked}, {bind(',' + option.id + ',')})" for option in options]
+    has = [spelled.contains(ticked, bind("," + option.id + ",")) for option in options]
     labels = [option_label(question, option.id) for option in options]
     none = f"coalesce({a}.choices, '') = ''"
     per_option = [f"CASE WHEN {none} THEN '' WHEN {test} THEN '1' ELSE '0' END" for test in has]
@@ -84,7 +86,7 @@ def _ticks(question: Question, a: str, bind: Params) -> list[str]:
         pieces.append(f"CASE WHEN {test} THEN CASE WHEN {first} = {place} THEN {bind(text)} "
                       f"ELSE {bind(MULTI_SEPARATOR + text)} END ELSE '' END")
     quoted = " OR ".join(test for test, label in zip(has, labels, strict=True)
-                         if any(char in label for char in SPECIAL)) or "0"
+                         if any(char in label for char in SPECIAL)) or "1 = 0"
     risky = ", ".join(str(place) for place, label in enumerate(labels) if label.startswith(FORMULA_TRIGGERS))
     quote = f"CASE WHEN {quoted} THEN '\"' ELSE '' END"
     neutralised = f"CASE WHEN {first} IN ({risky}) THEN {repr_sql(chr(39))} ELSE '' END || " if risky else ""
@@ -92,21 +94,22 @@ def _ticks(question: Question, a: str, bind: Params) -> list[str]:
     return [*per_option, joined]
 
 
-def answer_fields(question: Question, a: str, bind: Params) -> str:
+def answer_fields(question: Question, a: str, bind: Params, spelled: Dialect = SQLITE) -> str:
     """One question's fields as one piece of CSV text: empty when never reached, 'not shown' when routed out."""
-    text, version = csv_field_sql(f"{a}.text"), csv_field_sql(f"{a}.consultation_version")
+    text, version = csv_field_sql(f"{a}.text", spelled), csv_field_sql(f"{a}.consultation_version", spelled)
     if question.kind is QuestionKind.NUMBER:
         parts = [_status(a), f"coalesce(CAST({a}.number AS TEXT), '')", version]
     elif question.kind is QuestionKind.MULTI:
-        parts = [_status(a), *_ticks(question, a, bind), text, version]
+        parts = [_status(a), *_ticks(question, a, bind, spelled), text, version]
     else:
-        parts = [_status(a), _chosen(question, a, bind), text, version]
+        parts = [_status(a), _chosen(question, a, bind, spelled), text, version]
     commas = "," * (len(fields(question)) - 1)
     return (f"CASE WHEN {a}.user_id IS NULL THEN '{commas}' WHEN {a}.shown = 0 THEN '{NOT_SHOWN}{commas}' "
             f"ELSE {JOIN.join(parts)} END")
 
 
-def flat_query(consultation_id: str, questions: tuple[Question, ...]) -> tuple[str, list[object]]:
+def flat_query(consultation_id: str, questions: tuple[Question, ...], spelled: Dialect = SQLITE
+               ) -> tuple[str, list[object]]:
     """One row per agreed respondent, in reference order: user id, reference and source as CSV fields, the three
     stored times, then every question's fields joined by commas (rows.Flat)."""
     bind = Params(consultation_id)
@@ -115,8 +118,9 @@ def flat_query(consultation_id: str, questions: tuple[Question, ...]) -> tuple[s
         a = f"a{index}"
         joins.append(f"LEFT JOIN answers {a} ON {a}.user_id = c.user_id AND {a}.consultation_id = c.consultation_id "
                      f"AND {a}.question_id = {bind(question.id)} AND {a}.is_current = 1 ")
-        columns.append(answer_fields(question, a, bind))
+        columns.append(answer_fields(question, a, bind, spelled))
     answers = JOIN.join(columns) if columns else "''"
-    sql = (f"SELECT r.user_id, {csv_field_sql('r.reference')}, {csv_field_sql('r.source')}, c.started_at, "
-           f"c.consent_at, c.submitted_at, {answers} " + AGREED + "".join(joins) + "ORDER BY r.reference")
+    sql = (f"SELECT r.user_id, {csv_field_sql('r.reference', spelled)}, {csv_field_sql('r.source', spelled)}, "
+           f"c.started_at, c.consent_at, c.submitted_at, {answers} " + agreed(spelled) + "".join(joins)
+           + "ORDER BY r.reference")
     return sql, bind.values

@@ -148,7 +148,7 @@ async def flat_responses(conn: aiosqlite.Connection, consultation_id: str, quest
     """
     if len(questions) > MAX_FLAT_QUESTIONS:
         raise ValueError(f"flat_responses handles up to {MAX_FLAT_QUESTIONS} questions")
-    sql, params = flat_query(consultation_id, questions)
+    sql, params = flat_query(consultation_id, questions, dialect.of(conn))
     async for chunk in chunks(conn, sql, tuple(params), plain=True):
         yield chunk
 

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from storage.postgres.sql import to_psycopg
+from storage.postgres.sql import bound
 from storage.postgres.values import configure, row_factory
 from storage.records import StorageUnavailableError
 
@@ -21,6 +21,12 @@ CONNECT_TIMEOUT_S = 10
 def _storable(params: Sequence[Any]) -> tuple[Any, ...]:
     """PostgreSQL text cannot hold NUL: a tenant's stray NUL is kept as U+FFFD (the replacement character)."""
     return tuple(p.replace("\0", "\ufffd") if isinstance(p, str) and "\0" in p else p for p in params)
+
+
+def _bound(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """psycopg's statement and values (see storage/postgres/sql.py), NULs made storable."""
+    text, values = bound(sql, params)
+    return text, _storable(values)
 
 
 class Cursor:
@@ -93,7 +99,7 @@ class Connection:
 
     async def _execute(self, sql: str, params: Sequence[Any]) -> Cursor:
         async with self.raw.cursor() as cursor:
-            await cursor.execute(to_psycopg(sql), _storable(params))
+            await cursor.execute(*_bound(sql, params))
             rows = await cursor.fetchall() if cursor.description is not None else []
             return Cursor(rows, cursor.rowcount)
 
@@ -103,7 +109,8 @@ class Connection:
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
         async with self.raw.cursor() as cursor:
-            await cursor.executemany(to_psycopg(sql), [_storable(p) for p in seq])
+            text = bound(sql, ())[0]
+            await cursor.executemany(text, [_bound(sql, p)[1] for p in seq])
             return Cursor([], cursor.rowcount)
 
     async def execute_script(self, script: str) -> None:
@@ -115,7 +122,7 @@ class Connection:
         factory: Any = psycopg.rows.tuple_row if plain else row_factory
         cursor = self.raw.cursor(name="export_rows", row_factory=factory)
         try:
-            await cursor.execute(to_psycopg(sql), _storable(params))
+            await cursor.execute(*_bound(sql, params))
             while chunk := await cursor.fetchmany(size):
                 yield chunk
         finally:

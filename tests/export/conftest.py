@@ -59,6 +59,26 @@ def golden_database(request: pytest.FixtureRequest, golden_db: Path) -> Iterator
     server.drop_database(name)
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def every_kind_database(request: pytest.FixtureRequest, every_kind_db: Path) -> Iterator[Path | str]:
+    """every_kind's database on each backend."""
+    if request.param == "sqlite":
+        yield every_kind_db
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"every_kind_{next(_NAMES)}"
+    url = server.create_database(name)
+    with pytest.MonkeyPatch.context() as patch:
+        predictable_references(patch)
+
+        async def make() -> None:
+            await (await every_kind.build_database(url)).close()
+
+        asyncio.run(make())
+    yield url
+    server.drop_database(name)
+
+
 @pytest.fixture(scope="module")
 def every_kind_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The six tenants of every_kind.build (references R-GOLD01 for A to R-GOLD06 for F), in a file of its own."""

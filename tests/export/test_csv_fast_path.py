@@ -95,8 +95,9 @@ def test_a_choice_label_written_outside_the_csv_module_is_written_the_same(label
 
 @pytest.mark.parametrize("identities", [False, True])
 def test_the_fast_path_writes_the_same_bytes_as_the_general_path_for_every_kind_of_question(
-    every_kind_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, identities: bool
+    every_kind_database: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, identities: bool
 ) -> None:
+    every_kind_db = every_kind_database  # a SQLite file, then PostgreSQL: the fast path is SQL of each
     awkward = relabelled(every_kind(), {("services_used", "repairs"): '=Repairs, "fast"', ("overall", DONT_KNOW):
                                         "Not sure,\nreally", ("listens", "agree"): "-Agree"}, units={})
     for survey in (every_kind(), awkward):
