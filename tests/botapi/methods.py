@@ -21,6 +21,7 @@ from tests.botapi.model import (
     bad_request,
 )
 from tests.botapi.store import Store
+from tests.botapi.webhook_methods import delete_webhook, get_webhook_info, set_webhook
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -358,19 +359,6 @@ def get_my_commands(store: Store, params: Params, files: Files) -> list[JSON]:
     return copy.deepcopy(store.commands.get(commands_key(params), []))
 
 
-def delete_webhook(store: Store, params: Params, files: Files) -> bool:
-    """deleteWebhook: polling bots call it on start; drop_pending_updates empties the queue."""
-    if params.get("drop_pending_updates"):
-        store.queue.clear()
-        store.redeliver.clear()
-    return True
-
-
-def get_webhook_info(store: Store, params: Params, files: Files) -> JSON:
-    """getWebhookInfo: never a webhook here, report the pending queue size."""
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(store.queue)}
-
-
 def get_me(store: Store, params: Params, files: Files) -> JSON:
     """getMe: the bot's own user, which PTB fetches in Bot.initialize."""
     return copy.deepcopy(store.bot_user)
@@ -383,6 +371,7 @@ def harmless(store: Store, params: Params, files: Files) -> bool:
 
 HANDLERS: dict[str, Handler] = {
     "getme": get_me,
+    "setwebhook": set_webhook,
     "deletewebhook": delete_webhook,
     "getwebhookinfo": get_webhook_info,
     "setmycommands": set_my_commands,

@@ -151,3 +151,36 @@ class CallbackAnswer:
     data: str | None
     message_id: int | None
     time: float
+
+
+@dataclass
+class WebhookConfig:
+    """What setWebhook registered; getWebhookInfo reports it and the delivery loop posts by it."""
+
+    url: str
+    secret_token: str | None
+    max_connections: int = 40
+    allowed_updates: list[str] | None = None
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+@dataclass
+class DeliveryAttempt:
+    """One webhook POST of one update, so tests can check splits, retries, order and overlaps."""
+
+    update_id: int
+    url: str
+    kind: str | None
+    user_id: int | str | None  # whose queue: the user, else the chat
+    started_at: float  # time.time(), comparable with what a receiver in another process records
+    finished_at: float | None = None  # None while the POST is in flight
+    status: int | None = None  # the HTTP status the receiver answered
+    error: str | None = None  # why no status came back (refused, timeout), as getWebhookInfo words it
+    redelivery: bool = False  # an extra copy after an acknowledgement (duplicate_rate, deliver_again, ...)
+    concurrent: bool = False  # one of two copies posted at once (concurrent_duplicate_rate)
+
+    @property
+    def acknowledged(self) -> bool:
+        """Telegram counts only a 2xx answer as delivered."""
+        return self.status is not None and 200 <= self.status < 300

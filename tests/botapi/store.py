@@ -13,6 +13,7 @@ from tests.botapi.model import (
     ReceivedDocument,
     RecordedRequest,
     StoredMessage,
+    WebhookConfig,
 )
 
 
@@ -40,6 +41,7 @@ class Store:
     documents: list[ReceivedDocument] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)  # file_id -> bytes users sent, for getFile
     next_callback_id: int = 1
+    webhook: WebhookConfig | None = None  # set by setWebhook: getUpdates then answers 409
 
     # -- chats and messages -------------------------------------------------------------
 
@@ -141,6 +143,15 @@ class Store:
         floor = offset if offset is not None and offset > 0 else 0
         fresh = [u for u in self.queue if u["update_id"] >= floor and self.is_allowed(u)]
         return ([u for u in self.redeliver if self.is_allowed(u)] + fresh)[:limit]
+
+    def pending_count(self) -> int:
+        """Updates not yet confirmed (polling) or acknowledged (webhook), re-deliveries included."""
+        return len(self.queue) + len(self.redeliver)
+
+    def drop_pending(self) -> None:
+        """drop_pending_updates=True of setWebhook and deleteWebhook: forget every queued update."""
+        self.queue.clear()
+        self.redeliver.clear()
 
     def take(self, limit: int, offset: int | None = None) -> list[JSON]:
         """Return pending updates, consuming the one-shot re-deliveries among them."""
