@@ -1,6 +1,14 @@
 """Local fake of the Telegram Bot API so the real bot can be tested end to end without Telegram."""
 
-from tests.botapi.model import ApiError, CallbackAnswer, ReceivedDocument, RecordedRequest, StoredMessage
+from tests.botapi.model import (
+    ApiError,
+    CallbackAnswer,
+    DeliveryAttempt,
+    ReceivedDocument,
+    RecordedRequest,
+    StoredMessage,
+    WebhookConfig,
+)
 from tests.botapi.server import DEFAULT_TOKEN, BotApiServer
 
 __all__ = [
@@ -8,7 +16,9 @@ __all__ = [
     "ApiError",
     "BotApiServer",
     "CallbackAnswer",
+    "DeliveryAttempt",
     "ReceivedDocument",
     "RecordedRequest",
     "StoredMessage",
+    "WebhookConfig",
 ]

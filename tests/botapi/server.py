@@ -24,6 +24,8 @@ from tests.botapi.faults import FaultInjection
 from tests.botapi.methods import dispatch
 from tests.botapi.model import JSON, ApiError, UploadedFile, bad_request
 from tests.botapi.users import UserActions
+from tests.botapi.webhook_methods import WEBHOOK_CONFLICT
+from tests.botapi.webhooks import WebhookDelivery
 
 DEFAULT_TOKEN = "123456789:TEST-token-for-the-local-bot-api"
 MAX_BODY = 64 * 1024 * 1024
@@ -74,8 +76,8 @@ async def read_params(request: web.Request) -> tuple[JSON, dict[str, UploadedFil
     return params, files
 
 
-class BotApiServer(UserActions, FaultInjection):
-    """Fake api.telegram.org on 127.0.0.1:<free port> with inspection and fault-injection hooks."""
+class BotApiServer(UserActions, WebhookDelivery, FaultInjection):
+    """Fake api.telegram.org on 127.0.0.1:<free port> with inspection, fault-injection and webhook delivery hooks."""
 
     def __init__(
         self,
@@ -90,6 +92,7 @@ class BotApiServer(UserActions, FaultInjection):
     ) -> None:
         UserActions.__init__(self, token, bot_first_name, bot_username)
         FaultInjection.__init__(self, seed)
+        self._init_webhooks(seed)
         self.host = host
         self._requested_port = port
         self._port: int | None = None
@@ -135,6 +138,8 @@ class BotApiServer(UserActions, FaultInjection):
         sock.bind((self.host, self._requested_port))
         self._port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock, backlog=4096).start()
+        if self._store.webhook is not None:  # restarted with a webhook still set: keep delivering
+            self._ensure_delivery()
         return self
 
     async def stop(self) -> None:
@@ -144,6 +149,7 @@ class BotApiServer(UserActions, FaultInjection):
             self._changed()
         if self._stopping is not None:
             self._stopping.set()
+        await self._stop_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -287,6 +293,8 @@ class BotApiServer(UserActions, FaultInjection):
             return await self._long_poll(params)
         with self._lock:
             result = dispatch(self._store, method, params, files)
+            if self._store.webhook is not None:
+                self._ensure_delivery()
             self._changed()
         return result
 
@@ -309,6 +317,8 @@ class BotApiServer(UserActions, FaultInjection):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         with self._lock:
+            if self._store.webhook is not None:
+                raise ApiError(409, WEBHOOK_CONFLICT)
             allowed = params.get("allowed_updates")
             if isinstance(allowed, list):
                 self._store.allowed_updates = allowed
@@ -321,6 +331,8 @@ class BotApiServer(UserActions, FaultInjection):
             with self._lock:
                 if self._detect_conflicts and generation != self._poll_generation:
                     raise ApiError(409)
+                if self._store.webhook is not None:  # setWebhook while this poll waited
+                    raise ApiError(409, WEBHOOK_CONFLICT)
                 batch = self._store.take(limit, offset)
                 remaining = deadline - loop.time()
                 if batch or self._closing or remaining <= 0:
