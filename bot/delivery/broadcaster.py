@@ -29,7 +29,7 @@ from bot.delivery.transport import answer_may_be_lost
 from bot.runtime import Runtime
 from bot.staff.broadcast_progress import Progress
 from conversations.screens.buttons import RESUME
-from storage import broadcasts, recipients
+from storage import Database, StorageUnavailableError, broadcasts, recipients, send_pace
 from storage.broadcasts import Job
 from storage.recipients import Claimed, Outcome
 
@@ -40,6 +40,22 @@ CHUNK_SECONDS = 0.05  # claimed this many seconds' worth at a time; two chunks (
 MAX_IN_FLIGHT = 16  # sends awaiting Telegram's answer at once; tenants' replies keep the rest of the pool
 IDLE_SECONDS = 30.0
 BLOCKED = "bot was blocked by the user"
+
+
+class DatabaseSlots:
+    """The bulk rate kept by the database (storage/send_pace.py), for every worker together."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def reserve(self, interval: float, catch_up: float) -> float:
+        return await send_pace.reserve(self.db, interval, catch_up)
+
+    async def pause(self, seconds: float) -> None:
+        try:
+            await send_pace.pause(self.db, seconds)
+        except StorageUnavailableError as error:  # this worker still pauses; the others learn from their own 429
+            log.warning("could not share a 429 pause with the other workers: %s", error)
 
 
 def classify(error: TelegramError, attempts: int, now: datetime) -> tuple[str, datetime | None]:
@@ -63,7 +79,8 @@ class Broadcaster:
         self.bot = bot
         self.clock = clock or runtime.clock
         rate = runtime.settings.broadcast_rate
-        self.pacer = Pacer(rate)
+        # Several workers on one PostgreSQL share the rate through the database; SQLite has one worker per file.
+        self.pacer = Pacer(rate, shared=DatabaseSlots(runtime.db) if runtime.db.postgres else None)
         self.chunk = max(1, round(rate * CHUNK_SECONDS))
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         # Bulk traffic in the shared rate limiter: under TELEGRAM_SEND_RATE, each chat's budget, and any 429's pause.

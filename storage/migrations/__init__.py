@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.migrations import m0001_initial, m0002_broadcasts, m0003_question_kinds, m0004_alerts, m0005_themes
+from storage.migrations import (
+    m0001_initial,
+    m0002_broadcasts,
+    m0003_question_kinds,
+    m0004_alerts,
+    m0005_themes,
+    m0006_update_inbox,
+    m0007_send_pace,
+)
 
 NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -35,4 +43,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "question_kinds", m0003_question_kinds.SQL, m0003_question_kinds.POSTGRES),
     Migration(4, "alerts", m0004_alerts.SQL, m0004_alerts.POSTGRES),
     Migration(5, "themes", m0005_themes.SQL, m0005_themes.POSTGRES),
+    Migration(6, "update_inbox", m0006_update_inbox.SQL, m0006_update_inbox.POSTGRES),
+    Migration(7, "send_pace", m0007_send_pace.SQL, m0007_send_pace.POSTGRES),
 )
