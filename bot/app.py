@@ -44,19 +44,24 @@ STAFF_COMMANDS: tuple[str, ...] = ("broadcast", "stats", "alerts")
 ADMIN_COMMANDS: tuple[str, ...] = ("export", "themes")
 
 
-def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
-    """Builder, handlers and lifecycle hooks; nothing happens until the Application is started."""
+def build_application(runtime: Runtime, webhook: bool = False) -> Application:  # type: ignore[type-arg]
+    """Builder, handlers and lifecycle hooks; nothing happens until the Application is started.
+
+    In webhook mode there is no Updater: bot.webhook stores updates and feeds them to process_update itself, one
+    tenant at a time across workers, so the per-tenant update processor here (polling's) is never in the way."""
     settings = runtime.settings
     updates = PerTenantUpdateProcessor()
-    application = (
+    builder = (
         ApplicationBuilder()
         .bot(make_bot(settings, busy=updates.busy))
         .concurrent_updates(updates)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
-        .build()
     )
+    if webhook:
+        builder = builder.updater(None)
+    application = builder.build()
     application.bot_data["runtime"] = runtime
     runtime.in_hand = updates.in_hand_for
     add_admin_handlers(application)  # before the tenants' catch-all for unknown commands

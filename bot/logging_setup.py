@@ -34,8 +34,24 @@ class RedactToken(logging.Filter):
         return True
 
 
-def configure_logging(level: str, token: str) -> None:
-    """One place for log set-up: our level, httpx quiet, the token filtered from every handler."""
+class RedactSecret(logging.Filter):
+    """Replaces another secret (the webhook's) wherever it appears in a record's message."""
+
+    def __init__(self, secret: str, name: str) -> None:
+        super().__init__()
+        self.secret = secret
+        self.placeholder = f"<{name}>"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret and self.secret in (message := record.getMessage()):
+            record.msg = message.replace(self.secret, self.placeholder)
+            record.args = None
+        return True
+
+
+def configure_logging(level: str, token: str, webhook_secret: str = "") -> None:
+    """One place for log set-up: our level, httpx quiet, the token (and the webhook's secret) filtered from every
+    handler."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL (which contains the token) at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -43,3 +59,5 @@ def configure_logging(level: str, token: str) -> None:
     redact = RedactToken(token)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
+        if webhook_secret:
+            handler.addFilter(RedactSecret(webhook_secret, "WEBHOOK_SECRET"))

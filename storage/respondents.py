@@ -9,6 +9,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage import inbox
 from storage.records import Respondent
 from storage.timestamps import from_db, from_db_or_none, to_db
 
@@ -106,4 +107,5 @@ async def erase(conn: aiosqlite.Connection, user_id: int) -> str | None:
     for table in ("transcript", "answers", "conversations"):
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
     await conn.execute("DELETE FROM respondents WHERE user_id = ?", (user_id,))
+    await inbox.erase_tenant(conn, user_id)  # webhook mode: their updates not yet applied, words and all
     return str(rows[0]["reference"]) if rows else None

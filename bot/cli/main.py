@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     """Every sub-command, with help a housing officer can follow."""
     parser = argparse.ArgumentParser(prog="consultation-bot", description="A Telegram consultation bot.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true",
+                     help="take updates by webhook behind your HTTPS proxy (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_PORT)")
     preview = commands.add_parser("preview", help="play the consultation in this terminal")
     preview.add_argument("file", nargs="?", type=Path, help="consultation file (default: the configured one)")
     preview.add_argument("--at", type=_at, help="pretend it is this date and time (e.g. 2020-11-10T12:00)")
@@ -50,11 +52,27 @@ def _parser() -> argparse.ArgumentParser:
     themes.add_argument("--question", metavar="ID", help="only this question (default: every one with written answers)")
     themes.add_argument("--apply", type=Path, metavar="FILE.xlsx",
                         help="check and apply an edited analysis.xlsx, then write the new one and the report")
+    migrate = commands.add_parser(
+        "migrate-db", help="copy every row into another, empty database (e.g. SQLite to PostgreSQL), verified",
+        description="Copy every row of one database into another, empty one, keeping the ids, in one transaction, "
+                    "then check the copy: each table's row count and a checksum of every row (every answer among "
+                    "them). Stop the bot first, or at least do not switch it over until this has finished: the "
+                    "copy is of one moment, and anything written to the old database after it is not moved. "
+                    "A target that already holds data is refused and left untouched.")
+    migrate.add_argument("--from", dest="source", required=True, metavar="URL",
+                         help="the database to copy: sqlite:///data/consultation.db or postgresql://...")
+    migrate.add_argument("--to", dest="target", required=True, metavar="URL",
+                         help="the empty database to fill: postgresql://user:password@host:5432/database "
+                              "(or sqlite:///another.db)")
     return parser
 
 
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Start long polling until SIGTERM or Ctrl-C."""
+    """Start long polling (or the webhook server) until SIGTERM or Ctrl-C."""
+    if args.webhook:
+        from bot.webhook.run import run_webhook_bot
+
+        return run_webhook_bot(settings)
     from bot.app import run_bot
 
     return run_bot(settings)
@@ -128,6 +146,18 @@ def _cmd_themes(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_migrate_db(settings: Settings, args: argparse.Namespace) -> int:
+    """Copy and verify, a line per table; a refusal or a difference is one line on stderr and exit 1."""
+    from bot.cli.migrate_db import MigrationStopped, migrate_db
+
+    try:
+        asyncio.run(migrate_db(settings, args.source, args.target, lambda line: print(line, flush=True)))
+    except MigrationStopped as stopped:
+        print(f"consultation-bot: {stopped}", file=sys.stderr)
+        return 1
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": _cmd_run,
     "preview": _cmd_preview,
@@ -137,6 +167,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "export": _cmd_export,
     "stats": _cmd_stats,
     "themes": _cmd_themes,
+    "migrate-db": _cmd_migrate_db,
 }
 
 
@@ -146,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta, without warnings
     load_dotenv_file()
     try:
-        settings = read_settings(require_token=args.command == "run")
+        running = args.command == "run"
+        settings = read_settings(require_token=running, webhook=running and args.webhook)
         return COMMANDS[args.command](settings, args)
     except (SettingsError, FileExistsError, ValueError, SchemaTooNewError) as error:
         print(f"consultation-bot: {error}", file=sys.stderr)
