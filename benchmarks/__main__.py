@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import broadcast, conversation, export, memory, pace, profiles, themes
+from benchmarks import broadcast, conversation, export, memory, pace, postgres, profiles, themes
 from benchmarks.report import (
     INVESTIGATION,
+    POSTGRES_RESULTS,
     QUICK_RESULTS,
     RESULTS,
     Section,
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "memory": memory.memory,
     "broadcast": broadcast.broadcast,
     "export": export.export,
+    "postgres": postgres.postgres,  # a throwaway PostgreSQL server beside SQLite; skipped with a note if absent
     "themes": themes.themes,  # coded sets under ../shared/eval/themes, skipped with a note if absent
 }
 # --quick: the same benchmarks at smaller sizes (a smoke test in ~4 minutes; written to QUICK.md, not RESULTS.md).
@@ -47,6 +49,8 @@ QUICK: dict[str, dict[str, Any]] = {
     "memory": {"batch": 250, "budget": 20.0, "min_batches": 2},
     "broadcast": {"recipients": 600, "tenants": 30, "faulty_recipients": 200},
     "export": {"large": 20_000, "small": 5_000, "rounds": 1},
+    "postgres": {"tenants": 60, "rounds": 2, "seconds": 4.0, "warmup": 1.0, "large": 20_000, "small": 5_000,
+                 "export_rounds": 1, "worker_tenants": 60},
 }
 # Investigation only (`--only NAME`), not part of a full run: where the bot's CPU goes (INVESTIGATION.md).
 EXTRA: dict[str, Benchmark] = {
@@ -81,6 +85,17 @@ async def _run(names: list[str], base: Path, quick: bool) -> list[Section]:
     return sections
 
 
+def _target(names: list[str], quick: bool) -> Path:
+    """INVESTIGATION.md, QUICK.md, POSTGRES.md for postgres on its own, else RESULTS.md (and results.json)."""
+    if any(name in EXTRA for name in names):
+        return INVESTIGATION
+    if quick:
+        return QUICK_RESULTS
+    if names == ["postgres"]:  # on its own (a server to install, a section to rerun): beside the full run's table
+        return POSTGRES_RESULTS
+    return RESULTS
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.report:
@@ -98,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"work folder kept: {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    target = INVESTIGATION if any(name in EXTRA for name in names) else (QUICK_RESULTS if args.quick else RESULTS)
+    target = _target(names, args.quick)
     facts = header(started, load_before, sys.argv[1:] if argv is None else argv)
     write_results(sections, facts, target)
     if target == RESULTS:

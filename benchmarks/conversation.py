@@ -53,19 +53,32 @@ class Throughput:
         )
 
 
-def _submitted(database: Path) -> int:
+def _submitted(database: Path, url: str | None = None) -> int:
     """Conversations the bot stored as submitted: the run is only valid if every tenant's answers are there."""
+    query = "SELECT count(*) FROM conversations WHERE stage = 'submitted'"
+    if url is not None:  # PostgreSQL (DATABASE_URL=postgresql://...)
+        import psycopg
+
+        with psycopg.connect(url) as pg:
+            row = pg.execute(query).fetchone()
+            return int(row[0]) if row else 0
     with sqlite3.connect(database) as conn:
-        return int(conn.execute("SELECT count(*) FROM conversations WHERE stage = 'submitted'").fetchone()[0])
+        return int(conn.execute(query).fetchone()[0])
+
+
+def _with_url(env: dict[str, str] | None, database_url: str | None) -> dict[str, str] | None:
+    """The bot's environment with DATABASE_URL replaced (a PostgreSQL server instead of the work folder's file)."""
+    return env if database_url is None else {**(env or {}), "DATABASE_URL": database_url}
 
 
 async def closed_loop(label: str, echo: bool, tenants: int, workdir: Path, limit: float,
-                      database: Path | None = None, env: dict[str, str] | None = None) -> Throughput:
-    """`tenants` people each take the whole consultation as fast as the bot answers."""
+                      database: Path | None = None, env: dict[str, str] | None = None,
+                      database_url: str | None = None) -> Throughput:
+    """`tenants` people each take the whole consultation as fast as the bot answers (on `database_url` if given)."""
     result = Throughput(label, tenants)
     workdir.mkdir(parents=True, exist_ok=True)
     async with BenchServer() as server:
-        bot = BotUnderTest(server, workdir, echo=echo, database=database, env=env)
+        bot = BotUnderTest(server, workdir, echo=echo, database=database, env=_with_url(env, database_url))
         await bot.start()
         try:
             people = [Tenant(server, FIRST_USER + i, echo=echo) for i in range(tenants)]
@@ -85,7 +98,7 @@ async def closed_loop(label: str, echo: bool, tenants: int, workdir: Path, limit
         finally:
             await bot.stop_async()
     if not echo:
-        result.submitted_in_db = _submitted(bot.database)
+        result.submitted_in_db = await asyncio.to_thread(_submitted, bot.database, database_url)
     return result
 
 
@@ -113,12 +126,12 @@ class Latency:
 
 
 async def open_loop(label: str, echo: bool, workdir: Path, rate: float, seconds: float, warmup: float,
-                    pool: int = 40, database: Path | None = None) -> Latency:
+                    pool: int = 40, database: Path | None = None, database_url: str | None = None) -> Latency:
     """Messages at a fixed rate from a round-robin pool of tenants, each mid-way through the consultation."""
     result = Latency(label, rate)
     workdir.mkdir(parents=True, exist_ok=True)
     async with BenchServer() as server:
-        bot = BotUnderTest(server, workdir, echo=echo, database=database)
+        bot = BotUnderTest(server, workdir, echo=echo, database=database, env=_with_url(None, database_url))
         await bot.start()
         try:
             next_id = FIRST_USER

@@ -72,9 +72,11 @@ def _run(command: list[str], stdout: Path | None, env: dict[str, str] | None = N
     return Timed(seconds, max(seen), size)
 
 
-def export_csv(database: Path, out: Path, survey_file: Path | None = None) -> Timed:
-    """The admin's command, exactly as the README gives it (with CONSULTATION_FILE for another consultation)."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT), "DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "WARNING"}
+def export_csv(database: Path, out: Path, survey_file: Path | None = None, url: str | None = None) -> Timed:
+    """The admin's command, exactly as the README gives it (with CONSULTATION_FILE for another consultation); from
+    the SQLite file `database`, or from DATABASE_URL `url` (PostgreSQL; it then runs in `database`'s folder)."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT), "DATABASE_URL": url or f"sqlite:///{database}",
+           "LOG_LEVEL": "WARNING"}
     env = {k: v for k, v in env.items() if not k.startswith(("CONSULTATION_", "DOTENV"))}
     if survey_file is not None:
         env["CONSULTATION_FILE"] = str(survey_file)

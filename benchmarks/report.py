@@ -17,6 +17,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 INVESTIGATION = Path(__file__).resolve().parent / "INVESTIGATION.md"  # --only profile / whatif
 QUICK_RESULTS = Path(__file__).resolve().parent / "QUICK.md"  # --quick
+POSTGRES_RESULTS = Path(__file__).resolve().parent / "POSTGRES.md"  # --only postgres: RESULTS.md is the full run's
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 RAW = Path(__file__).resolve().parent / "results.json"  # what RESULTS.md was made from, for --report
 
@@ -112,6 +113,7 @@ def machine() -> list[tuple[str, str]]:
         ("python-telegram-bot", _package("python-telegram-bot")),
         ("httpx / httpcore / aiosqlite", f"{_package('httpx')} / {_package('httpcore')} / {_package('aiosqlite')}"),
         ("SQLite (library)", sqlite3.sqlite_version),
+        ("psycopg / psycopg-pool", f"{_package('psycopg')} / {_package('psycopg-pool')}"),
         ("sniffio", _package("sniffio")),
     ]
 
