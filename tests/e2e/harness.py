@@ -51,6 +51,7 @@ class BotProcess:
         if "DATABASE_URL" in env:  # a test that puts the database elsewhere (a small tmpfs, say)
             self.database = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
         self.process: subprocess.Popen[bytes] | None = None
+        self.args: list[str] = []  # e.g. ["--webhook"]: then start() waits for "webhook ready"
         self.command_prefix: list[str] = []  # e.g. setpriv, to run the bot without root's file override
 
     def start(self, wait: bool = True) -> BotProcess:
@@ -58,11 +59,13 @@ class BotProcess:
         log_size = len(self.log())
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [*self.command_prefix, sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env,
+                [*self.command_prefix, sys.executable, "-m", "bot.cli", "run", *self.args], cwd=self.workdir,
+                env=self.env,
                 stdout=log, stderr=subprocess.STDOUT,
             )
         if wait:
-            self.wait_for_log("Application started", after=log_size, timeout=30)
+            ready = "webhook ready" if "--webhook" in self.args else "Application started"
+            self.wait_for_log(ready, after=log_size, timeout=30)
         return self
 
     def wait_for_log(self, text: str, after: int = 0, timeout: float = 30) -> None:

@@ -1,0 +1,188 @@
+"""Two webhook worker processes on one PostgreSQL, as deploy/docker-compose.yml runs them: the local Bot API server
+posts each update to either worker at random, some twice and some twice at once, and a tenant's messages and button
+presses travel in separate queues. Nothing is lost or applied twice, each tenant's updates are applied in order and
+never two at once, and a worker killed with -9 loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import socket
+import threading
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from storage import Database
+from tests.botapi import BotApiServer
+from tests.e2e.harness import BotProcess, Tenant
+from tests.e2e.journey import WHOLE_CONSULTATION
+
+pytestmark = [pytest.mark.webhook, pytest.mark.postgres, pytest.mark.slow]
+SECRET = "e2e-secret_0123456789abcdefghij"
+TENANTS = 100
+# The answer rows six steps write, history included: the choice is stored, then replaced by choice and reason.
+EVERY_ROW = ["q1_general=Repairs take too long and nobody rings back", "q2_local_suppliers=None",
+             "q2_local_suppliers=It keeps jobs local"]
+LINE = re.compile(r"^(\S+ \S+) INFO bot\.webhook\.processor: (applying|applied) update (\d+) ", re.M)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def workers(api: BotApiServer, tmp_path: Path, url: str, count: int = 2) -> list[BotProcess]:
+    """`consultation-bot run --webhook` twice, each in its own folder and port, sharing one database."""
+    made, targets = [], []
+    for number in range(1, count + 1):
+        port = free_port()
+        folder = tmp_path / f"worker{number}"
+        folder.mkdir()
+        worker = BotProcess(api, folder, DATABASE_URL=url, WEBHOOK_URL="https://bot.example.org/telegram",
+                            WEBHOOK_PORT=str(port), WEBHOOK_SECRET=SECRET, WORKER_NAME=f"w{number}")
+        worker.database = folder / "unused.db"
+        worker.args = ["--webhook"]
+        made.append(worker)
+        targets.append(f"http://127.0.0.1:{port}")
+    api.webhook_targets = targets
+    for worker in made:
+        worker.start()
+    return made
+
+
+def take_part(tenant: Tenant, steps: int) -> None:
+    """The first `steps` steps of the whole consultation, waiting for each reply as a person would."""
+    for action, what, expect in WHOLE_CONSULTATION[:steps]:
+        if action == "say":
+            tenant.says(what, expect=expect, timeout=60)
+        else:
+            tenant.taps(what, expect=expect, timeout=60)
+
+
+def run_tenants(api: BotApiServer, first: int, count: int, steps: int) -> list[BaseException]:
+    """Tenants side by side, each in a thread of its own; the errors they met."""
+    errors: list[BaseException] = []
+
+    def one(user_id: int) -> None:
+        try:
+            take_part(Tenant(api, user_id), steps)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=one, args=(first + n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    return errors
+
+
+def applied_spans(processes: list[BotProcess]) -> dict[int, list[tuple[datetime, datetime, str]]]:
+    """Each update's (start, end, worker) from both workers' logs, by update id."""
+    spans: dict[int, list[tuple[datetime, datetime, str]]] = defaultdict(list)
+    for process in processes:
+        started: dict[int, datetime] = {}
+        for at, what, update in LINE.findall(process.log()):
+            moment = datetime.strptime(at, "%Y-%m-%d %H:%M:%S,%f")
+            if what == "applying":
+                started[int(update)] = moment
+            elif int(update) in started:
+                spans[int(update)].append((started.pop(int(update)), moment, process.workdir.name))
+    return spans
+
+
+def stored(url: str) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Per tenant: every answer row ever stored (history included), and every transcript line."""
+
+    async def read(db: Database) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+        answers: dict[int, list[str]] = defaultdict(list)
+        lines: dict[int, list[str]] = defaultdict(list)
+        for row in await db.reader.execute_fetchall("SELECT user_id, question_id, text FROM answers ORDER BY id"):
+            answers[int(row[0])].append(f"{row[1]}={row[2]}")
+        for row in await db.reader.execute_fetchall("SELECT user_id, direction, text FROM transcript ORDER BY id"):
+            lines[int(row[0])].append(f"{row[1]}:{row[2]}")
+        return answers, lines
+
+    async def run() -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+        db = await Database.open(url)
+        try:
+            return await read(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def test_two_workers_apply_every_update_once_in_each_tenants_order_with_no_overlap(
+    api: BotApiServer, tmp_path: Path, postgres_url: str
+) -> None:
+    api.duplicate_rate, api.concurrent_duplicate_rate = 0.1, 0.1  # Telegram sends some twice, some at once
+    processes = workers(api, tmp_path, postgres_url)
+    errors = run_tenants(api, 6_100_000, TENANTS, steps=6)  # start, agree, Q1, next, Q2 choice, Q2 reason
+    api.wait_delivered(60)
+    assert errors == [], f"{len(errors)} tenants were not answered: {errors[:3]}"
+    deliveries = api.webhook_deliveries()
+    assert {d.url.split("/telegram")[0] for d in deliveries} == set(api.webhook_targets or []), "both took updates"
+    assert any(d.concurrent for d in deliveries) and any(d.redelivery for d in deliveries)
+    answers, lines = stored(postgres_url)
+    for n in range(TENANTS):
+        user_id = 6_100_000 + n
+        assert answers[user_id] == EVERY_ROW, f"tenant {user_id}: {answers[user_id]}"  # each step once, in order
+        said = [line for line in lines[user_id] if line.startswith("in:")]
+        assert len(said) == len(set(said)) or said.count("in:/start") == 1, f"an update applied twice: {said}"
+    spans = applied_spans(processes)
+    owner = {d.update_id: d.user_id for d in deliveries}
+    by_tenant: dict[int, list[tuple[int, datetime, datetime]]] = defaultdict(list)
+    for update_id, runs in spans.items():
+        for begin, end, _worker in runs:
+            by_tenant[owner[update_id]].append((update_id, begin, end))
+    assert len(by_tenant) == TENANTS
+    for user_id, runs in by_tenant.items():
+        runs.sort(key=lambda run: run[1])
+        assert [run[0] for run in runs] == sorted(run[0] for run in runs), f"tenant {user_id} out of order"
+        for (_, _, end), (_, begin, _) in itertools.pairwise(runs):
+            assert begin >= end, f"two of tenant {user_id}'s updates were applied at once"
+    for process in processes:
+        assert process.stop() == 0
+
+
+def test_a_worker_killed_with_minus_9_loses_no_update_and_applies_none_twice(
+    api: BotApiServer, tmp_path: Path, postgres_url: str
+) -> None:
+    processes = workers(api, tmp_path, postgres_url)
+    errors = run_tenants(api, 6_200_000, 20, steps=2)  # start and agree, spread over both
+    assert errors == []
+    survivor, victim = processes
+    # kill one worker while tenants are part-way: what it acknowledged is in the inbox, what it did not is sent again
+    results: list[BaseException] = []
+
+    def rest() -> None:
+        for n in range(20):
+            tenant = Tenant(api, 6_200_000 + n)
+            tenant.seen = len(tenant.messages())
+            try:
+                for action, what, expect in WHOLE_CONSULTATION[2:6]:
+                    if action == "say":
+                        tenant.says(what, expect=expect, timeout=60)
+                    else:
+                        tenant.taps(what, expect=expect, timeout=60)
+            except BaseException as error:
+                results.append(error)
+
+    runner = threading.Thread(target=rest)
+    runner.start()
+    victim.wait_for_log("applied update", timeout=30)
+    victim.kill()
+    api.webhook_targets = [api.webhook_targets[0]]  # the proxy notices the dead worker
+    runner.join(timeout=240)
+    api.wait_delivered(60)
+    assert results == [], f"{len(results)} tenants were left without a reply: {results[:3]}"
+    answers, _ = stored(postgres_url)
+    for n in range(20):
+        assert answers[6_200_000 + n] == EVERY_ROW, answers[6_200_000 + n]
+    assert survivor.stop() == 0
