@@ -39,6 +39,8 @@ BACKOFF = (1.0, 3.0)  # seconds before the 2nd and 3rd tries (also keeps any cha
 CHUNK_SECONDS = 0.05  # claimed this many seconds' worth at a time; two chunks (0.1 s) are the most a kill -9 costs
 MAX_IN_FLIGHT = 16  # sends awaiting Telegram's answer at once; tenants' replies keep the rest of the pool
 IDLE_SECONDS = 30.0
+# On PostgreSQL another worker may have written the job: look this often, so every worker shares the sending.
+SHARED_IDLE_SECONDS = 2.0
 BLOCKED = "bot was blocked by the user"
 
 
@@ -135,7 +137,8 @@ class Broadcaster:
                 if jobs:
                     await self._deliver(jobs[0])
                 else:
-                    await self._sleep(IDLE_SECONDS, self._wake)
+                    idle = SHARED_IDLE_SECONDS if self.runtime.db.postgres else IDLE_SECONDS
+                    await self._sleep(idle, self._wake)
             except Exception:
                 log.exception("broadcast delivery failed; trying again in 5 s")
                 await self._sleep(5.0)

@@ -10,6 +10,7 @@ import itertools
 import re
 import socket
 import threading
+import time
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -18,8 +19,9 @@ import pytest
 
 from storage import Database
 from tests.botapi import BotApiServer
-from tests.e2e.harness import BotProcess, Tenant
+from tests.e2e.harness import BotProcess, Tenant, eventually
 from tests.e2e.journey import WHOLE_CONSULTATION
+from tests.staff.e2e_support import Staff, deliveries
 
 pytestmark = [pytest.mark.webhook, pytest.mark.postgres, pytest.mark.slow]
 SECRET = "e2e-secret_0123456789abcdefghij"
@@ -186,3 +188,28 @@ def test_a_worker_killed_with_minus_9_loses_no_update_and_applies_none_twice(
     for n in range(20):
         assert answers[6_200_000 + n] == EVERY_ROW, answers[6_200_000 + n]
     assert survivor.stop() == 0
+
+
+def test_a_broadcast_split_across_two_workers_reaches_each_recipient_once_within_the_rate(
+    api: BotApiServer, tmp_path: Path, postgres_url: str
+) -> None:
+    processes = workers(api, tmp_path, postgres_url)  # BROADCAST_RATE at its default, 20 a second
+    first, count = 6_300_000, 80
+    assert run_tenants(api, first, count, steps=3) == []  # agreed and part-way: "Started but not finished"
+    recipients = set(range(first, first + count))
+    staff = Staff(api)
+    staff.open_broadcast()
+    assert staff.prepare("Started but not finished", "Please finish by Friday") == count
+    staff.confirm()
+    eventually(lambda: len(deliveries(api, recipients, "Please finish")) == count, 60, "every recipient")
+    time.sleep(1.0)  # anything sent twice would arrive now
+    delivered = deliveries(api, recipients, "Please finish")
+    assert set(delivered) == recipients and max(delivered.values()) == 1, "somebody got it twice, or not at all"
+    both = [p for p in processes if re.search(r"broadcast \d+ .*sending to", p.log())]
+    assert len(both) == 2, "the broadcast was not shared: one worker sent it all"
+    times = sorted(r.time for r in api.requests("sendMessage")
+                   if r.params.get("chat_id") in recipients and "Please finish" in str(r.params.get("text", "")))
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 20, \
+        "the two workers together went over BROADCAST_RATE in some second"
+    for process in processes:
+        assert process.stop() == 0
