@@ -49,8 +49,8 @@ QUICK: dict[str, dict[str, Any]] = {
     "memory": {"batch": 250, "budget": 20.0, "min_batches": 2},
     "broadcast": {"recipients": 600, "tenants": 30, "faulty_recipients": 200},
     "export": {"large": 20_000, "small": 5_000, "rounds": 1},
-    "postgres": {"tenants": 60, "rounds": 2, "seconds": 4.0, "warmup": 1.0, "large": 20_000, "small": 5_000,
-                 "export_rounds": 1, "worker_tenants": 60},
+    "postgres": {"tenants": 60, "rounds": 1, "seconds": 4.0, "warmup": 1.0, "large": 20_000, "small": 5_000,
+                 "export_rounds": 1, "worker_tenants": 40},
 }
 # Investigation only (`--only NAME`), not part of a full run: where the bot's CPU goes (INVESTIGATION.md).
 EXTRA: dict[str, Benchmark] = {
