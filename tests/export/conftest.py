@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,45 +38,43 @@ def golden_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 _NAMES = itertools.count(1)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _on_postgres(request: pytest.FixtureRequest, prefix: str, build: Callable[[str], Awaitable[Database]]
+                 ) -> Iterator[str]:
+    """A fixed database built again on the throwaway PostgreSQL server (same references), dropped afterwards."""
+    server = request.getfixturevalue("postgres_server")
+    name = f"{prefix}_{next(_NAMES)}"
+    url = server.create_database(name)
+    with pytest.MonkeyPatch.context() as patch:
+        predictable_references(patch)
+
+        async def make() -> None:
+            await (await build(url)).close()
+
+        asyncio.run(make())
+    yield url
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
 def golden_database(request: pytest.FixtureRequest, golden_db: Path) -> Iterator[Path | str]:
     """The golden database on each backend: its file, then the same six tenants on PostgreSQL (whose exports
     must match the same golden files byte for byte)."""
     if request.param == "sqlite":
         yield golden_db
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = f"golden_{next(_NAMES)}"
-    url = server.create_database(name)
-    with pytest.MonkeyPatch.context() as patch:
-        predictable_references(patch)
-
-        async def make() -> None:
-            await (await build_database(url)).close()
-
-        asyncio.run(make())
-    yield url
-    server.drop_database(name)
+    else:
+        yield from _on_postgres(request, "golden", build_database)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def every_kind_database(request: pytest.FixtureRequest, every_kind_db: Path) -> Iterator[Path | str]:
     """every_kind's database on each backend."""
     if request.param == "sqlite":
         yield every_kind_db
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = f"every_kind_{next(_NAMES)}"
-    url = server.create_database(name)
-    with pytest.MonkeyPatch.context() as patch:
-        predictable_references(patch)
-
-        async def make() -> None:
-            await (await every_kind.build_database(url)).close()
-
-        asyncio.run(make())
-    yield url
-    server.drop_database(name)
+    else:
+        yield from _on_postgres(request, "every_kind", every_kind.build_database)
 
 
 @pytest.fixture(scope="module")
