@@ -179,8 +179,9 @@ class DeliveryAttempt:
     error: str | None = None  # why no status came back (refused, timeout), as getWebhookInfo words it
     redelivery: bool = False  # an extra copy after an acknowledgement (duplicate_rate, deliver_again, ...)
     concurrent: bool = False  # one of two copies posted at once (concurrent_duplicate_rate)
+    lost: bool = False  # the receiver answered, but the answer never reached Telegram (lose_acknowledgement)
 
     @property
     def acknowledged(self) -> bool:
-        """Telegram counts only a 2xx answer as delivered."""
-        return self.status is not None and 200 <= self.status < 300
+        """Telegram counts only a 2xx answer that reached it as delivered."""
+        return self.status is not None and 200 <= self.status < 300 and not self.lost

@@ -226,6 +226,23 @@ async def test_no_secret_header_is_sent_when_no_secret_was_set(
     assert [r.secret for r in worker.received] == [None]
 
 
+async def test_an_answer_lost_on_the_way_back_gets_the_update_sent_again(
+    bot: Bot, server: BotApiServer, worker: Receiver
+) -> None:
+    """A worker that answered 200 but whose answer never arrived (it died as it answered) is sent the update again."""
+    await bot.set_webhook(worker.url, secret_token=SECRET)
+    server.pause_webhook()
+    update_id = server.send_text(42, "hello")["update_id"]
+    server.lose_acknowledgement(update_id)
+    server.resume_webhook()
+    await server.wait_delivered_async(5)
+    assert worker.update_ids() == [update_id] * 2
+    attempts = server.webhook_deliveries(update_id)
+    assert [(a.status, a.lost, a.acknowledged) for a in attempts] == [(200, True, False), (200, False, True)]
+    info = await bot.get_webhook_info()
+    assert info.last_error_message == "Connection error: the answer was lost on the way back"
+
+
 async def test_a_worker_answering_500_gets_the_update_again_until_it_answers_200(
     bot: Bot, server: BotApiServer, worker: Receiver
 ) -> None:

@@ -65,6 +65,8 @@ class WebhookDelivery(ApiState):
     - ``concurrent_duplicate_rate``: the share of updates posted twice at once, to two different targets.
     - ``webhook_concurrency``: POSTs in flight at once (capped by setWebhook's max_connections).
     - ``webhook_timeout``, ``webhook_retry_min``, ``webhook_retry_max``: a POST's deadline and the back-off.
+    - ``lose_acknowledgement(update_id)``: the next answer to that update's POST is lost on the way back (the
+      connection drops after the receiver answered), so Telegram sends the update again although it was stored.
     """
 
     def _init_webhooks(self, seed: int) -> None:
@@ -81,6 +83,7 @@ class WebhookDelivery(ApiState):
         self._busy_lanes: set[Lane] = set()
         self._retry_at: dict[int, tuple[float, float]] = {}  # update_id -> (monotonic not-before, last back-off)
         self._pair_drawn: set[int] = set()  # update ids whose concurrent-duplicate draw was made
+        self._lose_answer_of: set[int] = set()  # update ids whose next POST's answer is lost on the way back
         self._webhook_paused = False
         self._delivery_task: asyncio.Task[None] | None = None
         self._posts: set[asyncio.Task[None]] = set()
@@ -97,6 +100,11 @@ class WebhookDelivery(ApiState):
         """Every POST so far (optionally of one update) in the order they started, in-flight ones included."""
         with self._lock:
             return [copy.copy(a) for a in self._attempts if update_id is None or a.update_id == update_id]
+
+    def lose_acknowledgement(self, update_id: int) -> None:
+        """The next POST of this update is answered but the answer never arrives: it counts as not delivered."""
+        with self._lock:
+            self._lose_answer_of.add(update_id)
 
     def pause_webhook(self) -> None:
         """Start no new POSTs (those in flight finish), e.g. to queue a burst and release it at once."""
@@ -270,6 +278,9 @@ class WebhookDelivery(ApiState):
             error = f"Connection error: {type(exc).__name__}"
         with self._lock:
             attempt.finished_at, attempt.status = time.time(), status
+            if status is not None and update["update_id"] in self._lose_answer_of:
+                self._lose_answer_of.discard(update["update_id"])
+                attempt.lost, error = True, "Connection error: the answer was lost on the way back"
             attempt.error = None if attempt.acknowledged else error
             hook = self._store.webhook
             if error is not None and hook is not None:

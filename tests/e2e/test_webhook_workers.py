@@ -5,10 +5,8 @@ never two at once, and a worker killed with -9 loses nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
-import socket
 import threading
 import time
 from collections import defaultdict
@@ -17,53 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from storage import Database
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant, eventually
 from tests.e2e.journey import WHOLE_CONSULTATION
+from tests.e2e.webhook_workers import stored, take_part, workers
 from tests.staff.e2e_support import Staff, deliveries
 
 pytestmark = [pytest.mark.webhook, pytest.mark.postgres, pytest.mark.slow]
-SECRET = "e2e-secret_0123456789abcdefghij"
 TENANTS = 100
 # The answer rows six steps write, history included: the choice is stored, then replaced by choice and reason.
 EVERY_ROW = ["q1_general=Repairs take too long and nobody rings back", "q2_local_suppliers=None",
              "q2_local_suppliers=It keeps jobs local"]
 LINE = re.compile(r"^(\S+ \S+) INFO bot\.webhook\.processor: (applying|applied) update (\d+) ", re.M)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def workers(api: BotApiServer, tmp_path: Path, url: str, count: int = 2) -> list[BotProcess]:
-    """`consultation-bot run --webhook` twice, each in its own folder and port, sharing one database."""
-    made, targets = [], []
-    for number in range(1, count + 1):
-        port = free_port()
-        folder = tmp_path / f"worker{number}"
-        folder.mkdir()
-        worker = BotProcess(api, folder, DATABASE_URL=url, WEBHOOK_URL="https://bot.example.org/telegram",
-                            WEBHOOK_PORT=str(port), WEBHOOK_SECRET=SECRET, WORKER_NAME=f"w{number}")
-        worker.database = folder / "unused.db"
-        worker.args = ["--webhook"]
-        made.append(worker)
-        targets.append(f"http://127.0.0.1:{port}")
-    api.webhook_targets = targets
-    for worker in made:
-        worker.start()
-    return made
-
-
-def take_part(tenant: Tenant, steps: int) -> None:
-    """The first `steps` steps of the whole consultation, waiting for each reply as a person would."""
-    for action, what, expect in WHOLE_CONSULTATION[:steps]:
-        if action == "say":
-            tenant.says(what, expect=expect, timeout=60)
-        else:
-            tenant.taps(what, expect=expect, timeout=60)
 
 
 def run_tenants(api: BotApiServer, first: int, count: int, steps: int) -> list[BaseException]:
@@ -96,28 +59,6 @@ def applied_spans(processes: list[BotProcess]) -> dict[int, list[tuple[datetime,
             elif int(update) in started:
                 spans[int(update)].append((started.pop(int(update)), moment, process.workdir.name))
     return spans
-
-
-def stored(url: str) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """Per tenant: every answer row ever stored (history included), and every transcript line."""
-
-    async def read(db: Database) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-        answers: dict[int, list[str]] = defaultdict(list)
-        lines: dict[int, list[str]] = defaultdict(list)
-        for row in await db.reader.execute_fetchall("SELECT user_id, question_id, text FROM answers ORDER BY id"):
-            answers[int(row[0])].append(f"{row[1]}={row[2]}")
-        for row in await db.reader.execute_fetchall("SELECT user_id, direction, text FROM transcript ORDER BY id"):
-            lines[int(row[0])].append(f"{row[1]}:{row[2]}")
-        return answers, lines
-
-    async def run() -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-        db = await Database.open(url)
-        try:
-            return await read(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 def test_two_workers_apply_every_update_once_in_each_tenants_order_with_no_overlap(

@@ -1,0 +1,72 @@
+"""Webhook workers for the end-to-end tests: `consultation-bot run --webhook` processes sharing one PostgreSQL, behind
+the local Bot API server's stand-in for a load-balancing proxy, and what they stored."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import defaultdict
+from pathlib import Path
+
+from storage import Database
+from tests.botapi import BotApiServer
+from tests.e2e.harness import BotProcess, Tenant
+from tests.e2e.journey import WHOLE_CONSULTATION
+
+SECRET = "e2e-secret_0123456789abcdefghij"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def workers(api: BotApiServer, tmp_path: Path, url: str, count: int = 2) -> list[BotProcess]:
+    """`consultation-bot run --webhook` twice, each in its own folder and port, sharing one database."""
+    made, targets = [], []
+    for number in range(1, count + 1):
+        port = free_port()
+        folder = tmp_path / f"worker{number}"
+        folder.mkdir()
+        worker = BotProcess(api, folder, DATABASE_URL=url, WEBHOOK_URL="https://bot.example.org/telegram",
+                            WEBHOOK_PORT=str(port), WEBHOOK_SECRET=SECRET, WORKER_NAME=f"w{number}")
+        worker.database = folder / "unused.db"
+        worker.args = ["--webhook"]
+        made.append(worker)
+        targets.append(f"http://127.0.0.1:{port}")
+    api.webhook_targets = targets
+    for worker in made:
+        worker.start()
+    return made
+
+
+def take_part(tenant: Tenant, steps: int) -> None:
+    """The first `steps` steps of the whole consultation, waiting for each reply as a person would."""
+    for action, what, expect in WHOLE_CONSULTATION[:steps]:
+        if action == "say":
+            tenant.says(what, expect=expect, timeout=60)
+        else:
+            tenant.taps(what, expect=expect, timeout=60)
+
+
+def stored(url: str) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Per tenant: every answer row ever stored (history included), and every transcript line."""
+
+    async def read(db: Database) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+        answers: dict[int, list[str]] = defaultdict(list)
+        lines: dict[int, list[str]] = defaultdict(list)
+        for row in await db.reader.execute_fetchall("SELECT user_id, question_id, text FROM answers ORDER BY id"):
+            answers[int(row[0])].append(f"{row[1]}={row[2]}")
+        for row in await db.reader.execute_fetchall("SELECT user_id, direction, text FROM transcript ORDER BY id"):
+            lines[int(row[0])].append(f"{row[1]}:{row[2]}")
+        return answers, lines
+
+    async def run() -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+        db = await Database.open(url)
+        try:
+            return await read(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
