@@ -17,6 +17,7 @@ from storage.migrations import (
     m0005_themes,
     m0006_update_inbox,
     m0007_send_pace,
+    m0008_recipient_claims,
 )
 
 NAME = re.compile(r"^[a-z0-9_]+$")
@@ -45,4 +46,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "themes", m0005_themes.SQL, m0005_themes.POSTGRES),
     Migration(6, "update_inbox", m0006_update_inbox.SQL, m0006_update_inbox.POSTGRES),
     Migration(7, "send_pace", m0007_send_pace.SQL, m0007_send_pace.POSTGRES),
+    Migration(8, "recipient_claims", m0008_recipient_claims.SQL, m0008_recipient_claims.POSTGRES),
 )

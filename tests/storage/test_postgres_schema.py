@@ -66,7 +66,7 @@ class Schemas:
 
 @pytest.fixture
 def schemas(postgres_url: str) -> Iterator[Schemas]:
-    """Both backends after all five migrations, each migration in its own transaction (as the runner does)."""
+    """Both backends after every migration, each migration in its own transaction (as the runner does)."""
     lite = sqlite3.connect(":memory:")
     for migration in MIGRATIONS:
         lite.executescript(migration.sql)
@@ -125,7 +125,7 @@ def test_ids_are_bigint_times_are_timestamptz_and_nullability_and_defaults_match
             else:
                 assert re.sub(r"::[a-z ]+$", "", pg_default) == sqlite_default, where
             checked += 1
-    assert checked == 116  # 109 through migration 5, update_inbox's four and send_pace's three
+    assert checked == 117  # 109 through migration 5, update_inbox's four, send_pace's three, claimed_by (8)
 
 
 def index_columns(conn: sqlite3.Connection, index: str) -> list[str]:
