@@ -9,6 +9,7 @@ from pathlib import Path
 import aiosqlite
 
 from conversations.model import Consultation
+from storage import dialect
 from storage.export import rows
 from storage.export.cells import csv_field, local_text, neutralise
 from storage.export.columns import Table, Value
@@ -57,7 +58,13 @@ async def write_csv(path: Path, conn: aiosqlite.Connection, consultation: Consul
         file.write("\ufeff")
         writer = csv.writer(file)  # the excel dialect: quotes fields holding commas, quotes or line breaks
         writer.writerow([text(name) for name in table.header()])
-        if len(table.questions) <= rows.MAX_FLAT_QUESTIONS:
+        zone = table.consultation.timezone.key
+        if len(table.questions) <= rows.MAX_FLAT_QUESTIONS and dialect.of(conn).postgres and zone:
+            async for block, respondents in rows.flat_lines(conn, consultation.id, table.questions, zone,
+                                                            table.identities):
+                file.write(block)
+                count += respondents
+        elif len(table.questions) <= rows.MAX_FLAT_QUESTIONS:
             as_line = CsvLines(table)
             async for chunk in rows.flat_responses(conn, consultation.id, table.questions):
                 file.write("".join(map(as_line, chunk)))

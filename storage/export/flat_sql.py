@@ -9,7 +9,7 @@ must write the very same bytes, which tests/export/test_csv_fast_path.py checks 
 from __future__ import annotations
 
 from conversations.model import Question, QuestionKind
-from storage.dialect import SQLITE, Dialect
+from storage.dialect import POSTGRES, SQLITE, Dialect
 from storage.export.cells import FORMULA_TRIGGERS, csv_field, csv_field_sql, neutralise
 from storage.export.figures import option_label
 from storage.export.layout import MULTI_SEPARATOR, NOT_SHOWN, fields
@@ -108,19 +108,45 @@ def answer_fields(question: Question, a: str, bind: Params, spelled: Dialect = S
             f"ELSE {JOIN.join(parts)} END")
 
 
-def flat_query(consultation_id: str, questions: tuple[Question, ...], spelled: Dialect = SQLITE
-               ) -> tuple[str, list[object]]:
-    """One row per agreed respondent, in reference order: user id, reference and source as CSV fields, the three
-    stored times, then every question's fields joined by commas (rows.Flat)."""
-    bind = Params(consultation_id)
+def _answers(questions: tuple[Question, ...], bind: Params, spelled: Dialect) -> tuple[str, str]:
+    """Every question's fields joined by commas, and the joins they read from."""
     columns, joins = [], []
     for index, question in enumerate(questions):
         a = f"a{index}"
         joins.append(f"LEFT JOIN answers {a} ON {a}.user_id = c.user_id AND {a}.consultation_id = c.consultation_id "
                      f"AND {a}.question_id = {bind(question.id)} AND {a}.is_current = 1 ")
         columns.append(answer_fields(question, a, bind, spelled))
-    answers = JOIN.join(columns) if columns else "''"
+    return (JOIN.join(columns) if columns else "''"), "".join(joins)
+
+
+def flat_query(consultation_id: str, questions: tuple[Question, ...], spelled: Dialect = SQLITE
+               ) -> tuple[str, list[object]]:
+    """One row per agreed respondent, in reference order: user id, reference and source as CSV fields, the three
+    stored times, then every question's fields joined by commas (rows.Flat)."""
+    bind = Params(consultation_id)
+    answers, joins = _answers(questions, bind, spelled)
     sql = (f"SELECT r.user_id, {csv_field_sql('r.reference', spelled)}, {csv_field_sql('r.source', spelled)}, "
-           f"c.started_at, c.consent_at, c.submitted_at, {answers} " + agreed(spelled) + "".join(joins)
+           f"c.started_at, c.consent_at, c.submitted_at, {answers} " + agreed(spelled) + joins
            + "ORDER BY r.reference")
+    return sql, bind.values
+
+
+def line_query(consultation_id: str, questions: tuple[Question, ...], zone: str, identities: bool
+               ) -> tuple[str, list[object]]:
+    """PostgreSQL: each respondent's whole line of responses.csv (without its CRLF) as one text column, for
+    COPY ... TO STDOUT: the server also writes the local times (zone: an IANA name; PostgreSQL's time zone data),
+    so no value is loaded into Python at all. The same text csv_writer.CsvLines makes from flat_query's rows."""
+    bind = Params(consultation_id)
+    answers, joins = _answers(questions, bind, POSTGRES)
+    where = bind(zone)
+
+    def local(column: str) -> str:  # cells.local_text: naive local time, whole seconds; '' when there is none
+        return (f"CASE WHEN isfinite({column}) THEN to_char({column} AT TIME ZONE {where}, 'YYYY-MM-DD HH24:MI:SS') "
+                "ELSE '' END")
+
+    parts = [csv_field_sql("r.reference", POSTGRES), *(["r.user_id::text"] if identities else []),
+              "CASE WHEN c.submitted_at IS NULL THEN 'partial' ELSE 'finished' END",
+              local("c.started_at"), local("c.consent_at"), local("c.submitted_at"),
+              csv_field_sql("r.source", POSTGRES), answers]
+    sql = f"SELECT {JOIN.join(parts)} " + agreed(POSTGRES) + joins + "ORDER BY r.reference"
     return sql, bind.values

@@ -17,7 +17,7 @@ import aiosqlite
 
 from conversations.model import Question
 from storage import dialect
-from storage.export.flat_sql import flat_query
+from storage.export.flat_sql import flat_query, line_query
 
 CHUNK = 500
 
@@ -151,6 +151,17 @@ async def flat_responses(conn: aiosqlite.Connection, consultation_id: str, quest
     sql, params = flat_query(consultation_id, questions, dialect.of(conn))
     async for chunk in chunks(conn, sql, tuple(params), plain=True):
         yield chunk
+
+
+async def flat_lines(conn: aiosqlite.Connection, consultation_id: str, questions: tuple[Question, ...], zone: str,
+                     identities: bool) -> AsyncIterator[tuple[str, int]]:
+    """PostgreSQL: responses.csv's lines made whole by the server (flat_sql.line_query) and streamed with COPY, as
+    (text, respondents) a block at a time; CsvLines on flat_responses' rows writes the same bytes."""
+    if len(questions) > MAX_FLAT_QUESTIONS:
+        raise ValueError(f"flat_lines handles up to {MAX_FLAT_QUESTIONS} questions")
+    sql, params = line_query(consultation_id, questions, zone, identities)
+    async for block in conn.copy_lines(sql, tuple(params), CHUNK):  # type: ignore[attr-defined]
+        yield block
 
 
 async def responses(conn: aiosqlite.Connection, consultation_id: str) -> AsyncIterator[Response]:

@@ -3,6 +3,7 @@ execute_fetchall, executemany, rowcount and the rest; one pool per process, a tr
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +28,19 @@ def _bound(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
     """psycopg's statement and values (see storage/postgres/sql.py), NULs made storable."""
     text, values = bound(sql, params)
     return text, _storable(values)
+
+
+COPY_ESCAPES = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v"}
+COPY_ESCAPE = re.compile(r"\\(.)", re.S)
+
+
+def copy_text_lines(text: str) -> str:
+    """Rows of one column in COPY's text format as the values themselves, each ended by CRLF: a raw newline only
+    ever ends a row (one inside a value comes as backslash-n), and COPY TO writes no other escapes than these."""
+    text = text.replace("\n", "\r\n")
+    if "\\" in text:
+        text = COPY_ESCAPE.sub(lambda match: COPY_ESCAPES.get(match.group(1), match.group(1)), text)
+    return text
 
 
 class Cursor:
@@ -127,6 +141,22 @@ class Connection:
                 yield chunk
         finally:
             await cursor.close()
+
+    async def copy_lines(self, sql: str, params: Sequence[Any], size: int) -> AsyncIterator[tuple[str, int]]:
+        """A one-column query's values as CRLF-ended lines, `size` rows a block (text, rows), streamed by
+        COPY ... TO STDOUT inside the caller's transaction: the server sends while we write, nothing is loaded
+        value by value, and memory stays flat."""
+        text, values = _bound(sql, params)
+        encoding = self.raw.info.encoding
+        async with self.raw.cursor() as cursor, cursor.copy(f"COPY ({text}) TO STDOUT", values) as copy:
+            batch: list[Any] = []
+            async for row in copy:  # one row each: its value in COPY's text format, then a newline
+                batch.append(row)
+                if len(batch) >= size:
+                    yield copy_text_lines(b"".join(batch).decode(encoding)), len(batch)
+                    batch = []
+            if batch:
+                yield copy_text_lines(b"".join(batch).decode(encoding)), len(batch)
 
     async def rollback(self) -> None:
         await self.raw.rollback()
