@@ -1,4 +1,10 @@
-"""Fixtures for end-to-end tests: a local Bot API server in a thread and the bot as a subprocess."""
+"""Fixtures for end-to-end tests: a local Bot API server in a thread and the bot as a subprocess.
+
+The bot runs in one of two modes (`bot_mode`): "polling", as `consultation-bot run` on a SQLite file in the test's
+folder, or "webhook", as one `run --webhook` worker on a fresh PostgreSQL database, the local server posting updates
+to it. A test marked `both_modes` runs twice, once in each; its webhook run is also marked `postgres` and `webhook`,
+so `pytest -m "postgres or webhook"` picks it up. Unmarked tests run in polling mode only.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,28 @@ from pathlib import Path
 import pytest
 
 from tests.botapi import BotApiServer
-from tests.e2e.harness import TOKEN, BotProcess, Tenant
+from tests.e2e.harness import TOKEN, BotProcess, Tenant, free_port, webhook_env
 
 pytestmark = pytest.mark.e2e
+MODES = ("polling", "webhook")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`@pytest.mark.both_modes`: one run in long polling on SQLite, one as a webhook worker on PostgreSQL."""
+    if metafunc.definition.get_closest_marker("both_modes") is None:
+        return
+    metafunc.parametrize("bot_mode", [
+        pytest.param("polling", id="polling"),
+        pytest.param("webhook", id="webhook", marks=[pytest.mark.postgres, pytest.mark.webhook]),
+    ], indirect=True)
+
+
+@pytest.fixture
+def bot_mode(request: pytest.FixtureRequest) -> str:
+    """"polling" (the default) or "webhook", as the both_modes marker parametrised it."""
+    mode = str(getattr(request, "param", "polling"))
+    assert mode in MODES, mode
+    return mode
 
 
 @pytest.fixture
@@ -24,12 +49,23 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def bot_factory(api: BotApiServer, tmp_path: Path) -> Iterator[Callable[..., BotProcess]]:
-    """Make (not start) bot processes sharing one work folder and database; all are stopped at the end."""
+def bot_factory(
+    api: BotApiServer, tmp_path: Path, bot_mode: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., BotProcess]]:
+    """Make (not start) bot processes sharing one work folder and database; all are stopped at the end.
+
+    In webhook mode they share one PostgreSQL database and one port, which the local server posts updates to: a
+    process made later (a restart) comes back as the same worker on the same database and port.
+    """
     made: list[BotProcess] = []
+    mode_env: dict[str, str] = {}
+    if bot_mode == "webhook":
+        port = free_port()
+        mode_env = webhook_env(request.getfixturevalue("postgres_url"), port)
+        api.webhook_targets = [f"http://127.0.0.1:{port}"]
 
     def make(**env: str) -> BotProcess:
-        process = BotProcess(api, tmp_path, **env)
+        process = BotProcess(api, tmp_path, **{**mode_env, **env})
         made.append(process)
         return process
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,10 +25,30 @@ CONSULTATION_ID = "connexus-procurement-2020"
 T = TypeVar("T")
 ADMIN_ID = 900001
 STAFF_ID = 900002
+WEBHOOK_URL = "https://bot.example.org/telegram"
+WEBHOOK_SECRET = "e2e-secret_0123456789abcdefghij"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on just now, for a webhook worker."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_env(database_url: str, port: int, worker: str = "w1") -> dict[str, str]:
+    """The settings of one `consultation-bot run --webhook` worker on `port` (pass them to BotProcess)."""
+    return {"DATABASE_URL": database_url, "WEBHOOK_URL": WEBHOOK_URL, "WEBHOOK_PORT": str(port),
+            "WEBHOOK_SECRET": WEBHOOK_SECRET, "WORKER_NAME": worker}
 
 
 class BotProcess:
-    """`consultation-bot run` as a real process, pointed at the local server."""
+    """`consultation-bot run` as a real process, pointed at the local server.
+
+    `database_url` is the database the bot uses (sqlite:///<workdir>/consultation.db unless DATABASE_URL says
+    otherwise): every helper that reads the bot's database opens that. `database` is the SQLite file, when it is
+    one. With WEBHOOK_URL among the settings the bot runs as a webhook worker (`run --webhook`).
+    """
 
     def __init__(self, api: BotApiServer, workdir: Path, **env: str) -> None:
         self.api = api
@@ -48,10 +69,12 @@ class BotProcess:
             "LOG_LEVEL": "INFO",
             **env,
         }
-        if "DATABASE_URL" in env:  # a test that puts the database elsewhere (a small tmpfs, say)
-            self.database = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
+        self.database_url = self.env["DATABASE_URL"]
+        if self.database_url.startswith("sqlite:///"):  # a test that puts the file elsewhere (a small tmpfs, say)
+            self.database = Path(self.database_url.removeprefix("sqlite:///"))
         self.process: subprocess.Popen[bytes] | None = None
-        self.args: list[str] = []  # e.g. ["--webhook"]: then start() waits for "webhook ready"
+        # ["--webhook"] with WEBHOOK_URL set: then start() waits for "webhook ready" rather than "Application started"
+        self.args: list[str] = ["--webhook"] if "WEBHOOK_URL" in env else []
         self.command_prefix: list[str] = []  # e.g. setpriv, to run the bot without root's file override
 
     def start(self, wait: bool = True) -> BotProcess:
@@ -67,6 +90,15 @@ class BotProcess:
             ready = "webhook ready" if "--webhook" in self.args else "Application started"
             self.wait_for_log(ready, after=log_size, timeout=30)
         return self
+
+    @property
+    def webhook(self) -> bool:
+        """True for a webhook worker, False for long polling."""
+        return "--webhook" in self.args
+
+    @property
+    def on_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:///")
 
     def wait_for_log(self, text: str, after: int = 0, timeout: float = 30) -> None:
         """Wait until the bot's log shows `text` (written after byte `after`); fail early if it died."""
@@ -167,10 +199,11 @@ def eventually(predicate: Any, timeout: float = 10, what: str = "condition") -> 
 
 
 def read_database(bot: BotProcess, reader: Callable[[Database], Awaitable[T]]) -> T:
-    """Open the bot's database file with the storage layer, read something, close it again."""
+    """Open the bot's database (its SQLite file or its PostgreSQL database) with the storage layer, read something,
+    close it again."""
 
     async def run() -> T:
-        db = await Database.open(f"sqlite:///{bot.database}")
+        db = await Database.open(bot.database_url)
         try:
             return await reader(db)
         finally:
@@ -186,3 +219,22 @@ def current_answers(bot: BotProcess, user_id: int) -> dict[str, Answer]:
         return {a.question_id: a.answer for a in await db.current_answers(user_id, CONSULTATION_ID)}
 
     return read_database(bot, read)
+
+
+def query(bot: BotProcess, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of one SELECT (written with '?' placeholders, as storage/ writes them) on the bot's database, as tuples."""
+
+    async def read(db: Database) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in await db.reader.execute_fetchall(sql, params)]
+
+    return read_database(bot, read)
+
+
+def settled(bot: BotProcess, timeout: float = 15) -> None:
+    """Wait until the bot has taken every queued update: polling, fetched and confirmed; a webhook worker,
+    acknowledged (stored) and then applied by its processor, so its inbox is empty."""
+    if not bot.webhook:
+        bot.api.wait_for(lambda: bot.api.pending_update_count() == 0, timeout=timeout, what="the queue to drain")
+        return
+    bot.api.wait_delivered(timeout)
+    eventually(lambda: query(bot, "SELECT count(*) FROM update_inbox")[0][0] == 0, timeout, "the inbox to empty")

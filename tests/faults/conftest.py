@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import api, bot, bot_factory, tenant
+from tests.e2e.conftest import api, bot, bot_factory, bot_mode, pytest_generate_tests, tenant
 
-__all__ = ["api", "bot", "bot_factory", "tenant"]
+__all__ = ["api", "bot", "bot_factory", "bot_mode", "pytest_generate_tests", "tenant"]
 
 
 # -- Shared checks for the fault tests: log hygiene (issue 7, item 7) and what the database holds. --------
@@ -47,7 +47,7 @@ def in_database(bot: BotProcess, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run `work` against the bot's database on a connection of our own (the bot may still be running)."""
 
     async def run() -> T:
-        database = await Database.open(f"sqlite:///{bot.database}")
+        database = await Database.open(bot.database_url)
         try:
             return await work(database)
         finally:
