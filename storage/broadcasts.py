@@ -164,7 +164,12 @@ async def set_progress_message(db: Database, job_id: int, chat_id: int, message_
 
 async def tally(db: Database, job_id: int) -> Tally:
     """Counts by outcome, for the progress message and the final report."""
-    rows = await db.reader.execute_fetchall(
+    return await _tally(db.reader, job_id)
+
+
+async def _tally(conn: aiosqlite.Connection, job_id: int) -> Tally:
+    """tally(), on the given connection (the finishing transaction's, so the audit line and the report agree)."""
+    rows = await conn.execute_fetchall(
         "SELECT b.total, r.status, count(r.user_id) AS n FROM broadcasts b "
         "LEFT JOIN broadcast_recipients r ON r.broadcast_id = b.id WHERE b.id = ? GROUP BY b.total, r.status",
         (job_id,),
@@ -180,19 +185,25 @@ async def tally(db: Database, job_id: int) -> Tally:
                  waiting=counts.get("pending", 0) + counts.get("sending", 0))
 
 
-async def finish(db: Database, job_id: int, now: datetime) -> Tally:
-    """Close the job and audit its outcome (counts only); a send whose answer was lost counts as unknown."""
+async def finish(db: Database, job_id: int, now: datetime) -> Tally | None:
+    """Close the job and audit its outcome (counts only), once, when nobody is left waiting or being sent to.
+
+    None, with nothing written, while any recipient is still pending or at 'sending' (another worker's send in
+    flight is recorded by that worker; a dead one's is first given up by recipients.give_up_in_flight), or when
+    the job is already closed: of several workers sharing a job, exactly one closes it, audits it and reports.
+    """
     async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE broadcast_recipients SET status = 'unknown' WHERE broadcast_id = ? AND status = 'sending'",
-            (job_id,))
-    result = await tally(db, job_id)
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?", (to_db(now), job_id))
-        rows = list(await conn.execute_fetchall("SELECT staff_id FROM broadcasts WHERE id = ?", (job_id,)))
+        rows = list(await conn.execute_fetchall(
+            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ? AND status = 'sending' "
+            "AND NOT EXISTS (SELECT 1 FROM broadcast_recipients WHERE broadcast_id = ? "
+            "AND status IN ('pending', 'sending')) RETURNING staff_id",
+            (to_db(now), job_id, job_id)))
+        if not rows:
+            return None
+        result = await _tally(conn, job_id)
         detail = (f"broadcast {job_id} finished: sent {result.sent}, blocked {result.blocked}, "
                   f"failed {result.failed}, skipped {result.skipped_all} (unknown {result.unknown})")
-        await audit.record(conn, now, rows[0]["staff_id"] if rows else None, "broadcast_done", detail, "ok")
+        await audit.record(conn, now, rows[0]["staff_id"], "broadcast_done", detail, "ok")
     return result
 
 

@@ -1,11 +1,17 @@
 """Delivers broadcast and reminder jobs from the database: paced, resumable after a crash, never twice to anyone.
 
 The message in flight at a crash is delivered AT MOST ONCE. Before each send its recipient is marked 'sending'
-in a committed write (a twentieth of a second's worth at a time, two chunks at most). A process killed with rows
-at 'sending' leaves them there; at start-up they become 'unknown' and are NOT sent again. A tenant may miss that
-one message (staff see them counted as skipped), but nobody ever gets a broadcast or a reminder twice. The same
-goes for a send whose answer was lost on the wire (a read timeout): Telegram may have delivered it, so it is not
-repeated.
+in a committed write (a twentieth of a second's worth at a time, two chunks at most), with this process's claimer
+name (storage/claimers.py). A process killed with rows at 'sending' leaves them there; they become 'unknown' and
+are NOT sent again, as soon as another process sees that their claimer is dead: at its start-up, or, while a job
+goes out, within SWEEP_SECONDS (on PostgreSQL a claimer is alive while its advisory lock is held; on SQLite only
+this process's own claimer is). A tenant may miss that one message (staff see them counted as skipped), but nobody
+ever gets a broadcast or a reminder twice. The same goes for a send whose answer was lost on the wire (a read
+timeout): Telegram may have delivered it, so it is not repeated.
+Rows another LIVE worker has at 'sending' are its own: nobody else gives them up or records them. Workers sharing a
+job each send what they claim; one that finds nothing left to claim waits for the others' sends in flight (their
+retries may come back to it), and the job is finished, audited and reported once, by whichever worker finds nothing
+pending and nothing in flight.
 A graceful stop (SIGTERM) hands claimed-but-unsent rows back, so nothing is lost then.
 """
 
@@ -14,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,8 +36,9 @@ from bot.delivery.transport import answer_may_be_lost
 from bot.runtime import Runtime
 from bot.staff.broadcast_progress import Progress
 from conversations.screens.buttons import RESUME
-from storage import Database, StorageUnavailableError, broadcasts, recipients, send_pace
+from storage import Database, StorageUnavailableError, broadcasts, claimers, recipients, send_pace
 from storage.broadcasts import Job
+from storage.claimers import ClaimerLost, LocalClaimer, PostgresClaimer
 from storage.recipients import Claimed, Outcome
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,8 @@ MAX_IN_FLIGHT = 16  # sends awaiting Telegram's answer at once; tenants' replies
 IDLE_SECONDS = 30.0
 # On PostgreSQL another worker may have written the job: look this often, so every worker shares the sending.
 SHARED_IDLE_SECONDS = 2.0
+SWEEP_SECONDS = 2.0  # while a job goes out, a dead worker's rows at 'sending' become 'unknown' this soon
+OTHERS_SECONDS = 0.5  # nothing left to claim but another worker's sends in flight: look again this often
 BLOCKED = "bot was blocked by the user"
 
 
@@ -90,6 +100,7 @@ class Broadcaster:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._claimer: LocalClaimer | PostgresClaimer | None = None
 
     async def start(self) -> None:
         """Run in the background; nothing here touches the database, so a read-only file cannot stop start-up."""
@@ -100,12 +111,23 @@ class Broadcaster:
                         settings.send_rate)
         self._task = asyncio.create_task(self._run(), name="broadcaster")
 
-    async def _recover(self) -> None:
-        """Settle what a killed process left in flight: those are never sent again (at-most-once)."""
-        given_up = await recipients.give_up_in_flight(self.runtime.db)
+    async def _claimer_now(self) -> LocalClaimer | PostgresClaimer:
+        """This process's claimer, opened (again, under a new name) when there is none or its lock was lost."""
+        if self._claimer is not None and self._claimer.lost:
+            await self._claimer.close()
+            self._claimer = None
+        if self._claimer is None:
+            self._claimer = await claimers.open_claimer(self.runtime.db, self.runtime.settings.worker_name)
+            log.info("broadcast claimer %s", self._claimer.name)
+        return self._claimer
+
+    async def _recover(self, claimer: LocalClaimer | PostgresClaimer, job_id: int | None = None) -> None:
+        """Settle what a dead process left in flight: those are never sent again (at-most-once). Another live
+        worker's sends in flight are left to it."""
+        given_up = await recipients.give_up_in_flight(self.runtime.db, claimer, job_id)
         if given_up:
-            log.warning("%d broadcast messages were in flight when the bot stopped; not sending them again "
-                        "(at-most-once)", given_up)
+            log.warning("%d broadcast messages were in flight in a bot process that has stopped; not sending them "
+                        "again (at-most-once)", given_up)
 
     def wake(self) -> None:
         """A new job was written."""
@@ -123,22 +145,29 @@ class Broadcaster:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
+        if self._claimer is not None:  # after the last record: rows still at 'sending' now count as a dead one's
+            await self._claimer.close()
+            self._claimer = None
 
     async def _run(self) -> None:
         """Recover, then jobs oldest first, until stopped; a storage fault is logged and tried again shortly."""
         recovered = False
         while not self._stopping.is_set():
             try:
+                claimer = await self._claimer_now()
                 if not recovered:
-                    await self._recover()
+                    await self._recover(claimer)
                     recovered = True
                 self._wake.clear()
                 jobs = await broadcasts.unfinished(self.runtime.db)
                 if jobs:
-                    await self._deliver(jobs[0])
+                    await self._deliver(jobs[0], claimer)
                 else:
                     idle = SHARED_IDLE_SECONDS if self.runtime.db.postgres else IDLE_SECONDS
                     await self._sleep(idle, self._wake)
+            except ClaimerLost as error:  # the others may count this process's sends dead: a new name first
+                log.warning("%s; carrying on under a new claimer name in 5 s", error)
+                await self._sleep(5.0)
             except Exception:
                 log.exception("broadcast delivery failed; trying again in 5 s")
                 await self._sleep(5.0)
@@ -152,11 +181,13 @@ class Broadcaster:
         for task in pending:
             task.cancel()
 
-    async def _deliver(self, job: Job) -> None:
+    async def _deliver(self, job: Job, claimer: LocalClaimer | PostgresClaimer) -> None:
         """Claim, send and record a chunk at a time until nobody is left waiting; then report.
 
         The next chunk is claimed while this one is paced out, so sending never stalls between chunks; at most two
-        chunks are 'sending' at once (CHUNK_SECONDS each), which is what a kill -9 can cost.
+        chunks are 'sending' at once (CHUNK_SECONDS each), which is what a kill -9 can cost. Every SWEEP_SECONDS,
+        and whenever nothing is left to claim, rows a dead worker left at 'sending' are given up. When nothing is
+        pending but another live worker still has sends in flight, this one waits for them rather than finish.
         """
         db = self.runtime.db
         progress = Progress(self.runtime, self.bot, job)
@@ -165,20 +196,29 @@ class Broadcaster:
         in_flight: list[asyncio.Task[Outcome]] = []
         unsaved: list[Outcome] = []  # answered or handed back, not yet stored
         batch: list[Claimed] = []
+        next_sweep = time.monotonic() + SWEEP_SECONDS
         try:
-            batch = await self._claim(job, in_flight, unsaved)
+            batch = await self._claim(job, claimer, in_flight, unsaved)
             while not self._stopping.is_set():
+                if time.monotonic() >= next_sweep:
+                    await self._recover(claimer, job.id)
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
                 if not batch:
                     if in_flight:  # the last answers may bring retries
                         await asyncio.wait(in_flight)
                     else:
                         due = await recipients.next_try(db, job.id)
-                        if due is None:
-                            break
-                        await self._sleep((due - self.clock()).total_seconds())
-                    batch = await self._claim(job, in_flight, unsaved)
+                        if due is None:  # nobody waiting: done, unless another worker's sends are still in flight
+                            await self._recover(claimer, job.id)
+                            if not await recipients.in_flight(db, job.id):
+                                break
+                            await progress.update()
+                            await self._sleep(OTHERS_SECONDS)
+                        else:
+                            await self._sleep((due - self.clock()).total_seconds())
+                    batch = await self._claim(job, claimer, in_flight, unsaved)
                     continue
-                claiming = asyncio.create_task(self._claim(job, in_flight, unsaved))
+                claiming = asyncio.create_task(self._claim(job, claimer, in_flight, unsaved))
                 current, batch = batch, []
                 try:
                     in_flight.extend(await self._start_sends(job, current, unsaved))
@@ -187,23 +227,27 @@ class Broadcaster:
                 await progress.update()
         finally:  # also on a storage fault: what Telegram already answered is kept if the database allows
             unsaved += [Outcome(c.user_id, "pending", c.attempts) for c in batch]
-            await recipients.record(db, job.id, unsaved + list(await asyncio.gather(*in_flight)))
+            await recipients.record(db, job.id, claimer, unsaved + list(await asyncio.gather(*in_flight)))
         if self._stopping.is_set():
             return
         tally = await broadcasts.finish(db, job.id, self.clock())
+        if tally is None:  # another worker sharing the job closed it first (and reports it), or a retry came back
+            log.info("broadcast %s: not closed here (closed by another worker, or a recipient is waiting again)",
+                     job.id)
+            return
         log.info("broadcast %s finished: sent %d, blocked %d, failed %d, skipped %d (unknown %d)", job.id,
                  tally.sent, tally.blocked, tally.failed, tally.skipped_all, tally.unknown)
         await progress.finish(tally)
 
-    async def _claim(self, job: Job, in_flight: list[asyncio.Task[Outcome]], unsaved: list[Outcome]
-                     ) -> list[Claimed]:
+    async def _claim(self, job: Job, claimer: LocalClaimer | PostgresClaimer, in_flight: list[asyncio.Task[Outcome]],
+                     unsaved: list[Outcome]) -> list[Claimed]:
         """Store the answers in hand and claim the next chunk, in one write; on a fault the answers stay unsaved."""
         answered = [task for task in in_flight if task.done()]
         in_flight[:] = [task for task in in_flight if not task.done()]
         settle = unsaved + [task.result() for task in answered]
         unsaved.clear()
         try:
-            return await recipients.claim(self.runtime.db, job, self.chunk, self.clock(), settle=settle)
+            return await recipients.claim(self.runtime.db, job, self.chunk, self.clock(), claimer, settle=settle)
         except BaseException:
             unsaved.extend(settle)
             raise

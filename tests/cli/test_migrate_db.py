@@ -23,7 +23,7 @@ import pytest
 
 from conversations.file.loader import load_consultation
 from conversations.model import Consultation
-from storage import Database, broadcasts, inbox, recipients
+from storage import Database, broadcasts, claimers, inbox, recipients
 from storage import broadcast_drafts as drafts
 from storage import transfer as transfer_module
 from storage.broadcast_drafts import Draft
@@ -62,13 +62,17 @@ async def fill(db: Database) -> None:
     await drafts.save(db, Draft(STAFF, "tok1", "preview", AT, audience="agreed", text="Hello <b>all</b>"))
     job = await broadcasts.create_staff_broadcast(db, consultation.id, STAFF, "tok1", True, AT, progress_message_id=77)
     assert job is not None and job.total > 4
-    first = await recipients.claim(db, job, 4, AT)
-    await recipients.record(db, job.id, [
+    claimer = await claimers.open_claimer(db, "filler")
+    first = await recipients.claim(db, job, 4, AT, claimer)
+    await recipients.record(db, job.id, claimer, [
         Outcome(first[0].user_id, "sent", 1), Outcome(first[1].user_id, "pending", 1, AT + timedelta(minutes=5)),
         Outcome(first[2].user_id, "blocked", 1)])  # first[3] is left 'sending'; the rest wait at once ('')
     reminder = await broadcasts.create_reminder(db, consultation.id, "one_day", "started_not_finished", "Please", AT)
     assert reminder is not None
-    await broadcasts.finish(db, reminder.id, AT)
+    reached = await recipients.claim(db, reminder, 10_000, AT, claimer)
+    await recipients.record(db, reminder.id, claimer, [Outcome(c.user_id, "sent", 1) for c in reached])
+    assert await broadcasts.finish(db, reminder.id, AT) is not None
+    await claimer.close()  # first[3]'s claimer is gone: the new database's bot gives it up as unknown
     await drafts.save(db, Draft(STAFF + 1, "tok2", "compose", AT, audience="finished"))
     assert await db.set_alert_messages(STAFF, consultation.id, True, AT)
     assert await db.set_reminders(1002, opted_out=True)

@@ -1,4 +1,5 @@
-"""Thousands of tenants written straight into a migrated database, fast, so broadcasts have someone to reach."""
+"""Thousands of tenants written straight into a migrated database, fast, so broadcasts have someone to reach: a
+SQLite file (populate, before the bot opens it) or an open database of either backend (populate_db)."""
 
 from __future__ import annotations
 
@@ -64,17 +65,23 @@ def _state(kind: str, at: datetime) -> ConversationState:
                              started_at=at, submitted_at=at + timedelta(minutes=5))
 
 
-def populate(path: Path, counts: dict[str, int], start_id: int = 7_000_000, opted_out_every: int = 0,
-             blocked_every: int = 0, consultation_id: str = CONSULTATION, at: datetime = AT) -> Population:
-    """Write `counts[kind]` tenants of each kind; every n-th is opted out / blocked when asked."""
+RESPONDENTS = ("INSERT INTO respondents (user_id, reference, first_seen, consent_privacy_version, consent_given_at, "
+               "reminders_opted_out, blocked) VALUES (?, ?, ?, ?, ?, ?, ?)")
+CONVERSATIONS = ("INSERT INTO conversations (user_id, consultation_id, revision, state, stage, consultation_version, "
+                 "privacy_version, started_at, consent_at, submitted_at, updated_at) "
+                 "VALUES (?, ?, 1, ?, ?, '1', ?, ?, ?, ?, ?)")
+ANSWERS = ("INSERT INTO answers (user_id, consultation_id, question_id, choice, text, skipped, answered_at, "
+           "consultation_version, is_current) VALUES (?, ?, ?, ?, ?, 0, ?, '1', 1)")
+Rows = list[tuple[object, ...]]
 
-    async def migrate() -> None:
-        db = await Database.open(f"sqlite:///{path}")
-        await db.close()
 
-    asyncio.run(migrate())
+def _rows(counts: dict[str, int], start_id: int, opted_out_every: int, blocked_every: int, consultation_id: str,
+          at: datetime) -> tuple[Population, Rows, Rows, Rows]:
+    """Who to write, and their respondents, conversations and answers rows."""
     population = Population()
-    respondents, conversations, answers = [], [], []
+    respondents: Rows = []
+    conversations: Rows = []
+    answers: Rows = []
     user_id = start_id
     for kind in KINDS:
         for _ in range(counts.get(kind, 0)):
@@ -96,15 +103,35 @@ def populate(path: Path, counts: dict[str, int], start_id: int = 7_000_000, opte
                                   to_db(state.submitted_at) if state.submitted_at else None, to_db(at)))
             if state.answers:
                 answers.append((user_id, consultation_id, "q1_general", None, "More local firms", to_db(at)))
+    return population, respondents, conversations, answers
+
+
+def populate(path: Path, counts: dict[str, int], start_id: int = 7_000_000, opted_out_every: int = 0,
+             blocked_every: int = 0, consultation_id: str = CONSULTATION, at: datetime = AT) -> Population:
+    """Write `counts[kind]` tenants of each kind into a SQLite file; every n-th is opted out / blocked when asked."""
+
+    async def migrate() -> None:
+        db = await Database.open(f"sqlite:///{path}")
+        await db.close()
+
+    asyncio.run(migrate())
+    population, respondents, conversations, answers = _rows(counts, start_id, opted_out_every, blocked_every,
+                                                            consultation_id, at)
     with sqlite3.connect(path) as conn:
-        conn.executemany(
-            "INSERT INTO respondents (user_id, reference, first_seen, consent_privacy_version, consent_given_at, "
-            "reminders_opted_out, blocked) VALUES (?, ?, ?, ?, ?, ?, ?)", respondents)
-        conn.executemany(
-            "INSERT INTO conversations (user_id, consultation_id, revision, state, stage, consultation_version, "
-            "privacy_version, started_at, consent_at, submitted_at, updated_at) "
-            "VALUES (?, ?, 1, ?, ?, '1', ?, ?, ?, ?, ?)", conversations)
-        conn.executemany(
-            "INSERT INTO answers (user_id, consultation_id, question_id, choice, text, skipped, answered_at, "
-            "consultation_version, is_current) VALUES (?, ?, ?, ?, ?, 0, ?, '1', 1)", answers)
+        conn.executemany(RESPONDENTS, respondents)
+        conn.executemany(CONVERSATIONS, conversations)
+        conn.executemany(ANSWERS, answers)
+    return population
+
+
+async def populate_db(db: Database, counts: dict[str, int], start_id: int = 7_000_000, opted_out_every: int = 0,
+                      blocked_every: int = 0, consultation_id: str = CONSULTATION, at: datetime = AT) -> Population:
+    """populate(), into an open database of either backend, in one transaction."""
+    population, respondents, conversations, answers = _rows(counts, start_id, opted_out_every, blocked_every,
+                                                            consultation_id, at)
+    async with db.transaction() as conn:
+        await conn.executemany(RESPONDENTS, respondents)
+        await conn.executemany(CONVERSATIONS, conversations)
+        if answers:
+            await conn.executemany(ANSWERS, answers)
     return population

@@ -1,12 +1,11 @@
-"""The broadcaster against a scripted fake bot: each outcome Telegram can give, once per tenant, and stop/resume."""
+"""The broadcaster against a scripted fake bot: each outcome Telegram can give, once per tenant, and stop/resume;
+on both backends (tests/staff/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,11 +17,11 @@ from bot.delivery.broadcaster import Broadcaster
 from bot.runtime import Runtime
 from bot.settings import Settings
 from conversations.model import Consultation
-from storage import Database, broadcasts, recipients
+from storage import Database, broadcasts, claimers, recipients
 from storage import broadcast_drafts as drafts
 from storage.broadcast_drafts import Draft
 from storage.broadcasts import Job
-from tests.staff.population import AT, CONSULTATION, Population, populate
+from tests.staff.population import AT, CONSULTATION, Population, populate_db
 
 STAFF = 900002
 
@@ -65,8 +64,8 @@ def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def population(db_path: Path) -> Population:
-    return populate(db_path, {"part_way": 30, "finished": 10})
+async def population(db: Database) -> Population:
+    return await populate_db(db, {"part_way": 30, "finished": 10})
 
 
 def make_runtime(db: Database, consultation: Consultation, rate: float = 500) -> Runtime:
@@ -106,7 +105,7 @@ async def test_every_recipient_gets_the_message_once_with_a_resume_button_and_st
 
 
 async def test_each_kind_of_failure_ends_as_telegram_meant_it(
-    db: Database, db_path: Path, consultation: Consultation, population: Population
+    db: Database, consultation: Consultation, population: Population
 ) -> None:
     await staff_job(db)
     a, b, c, d, e, f = sorted(population.expected("started_not_finished"))[:6]
@@ -122,10 +121,10 @@ async def test_each_kind_of_failure_ends_as_telegram_meant_it(
         f: [RetryAfter(1)] * 2,                                       # paused, then delivered; no attempt used
     }
     await run_until_done(Broadcaster(make_runtime(db, consultation), bot), db)  # type: ignore[arg-type]
-    with sqlite3.connect(db_path) as conn:
-        status = dict(conn.execute("SELECT user_id, status FROM broadcast_recipients").fetchall())
-        attempts = dict(conn.execute("SELECT user_id, attempts FROM broadcast_recipients").fetchall())
-        blocked = {r[0] for r in conn.execute("SELECT user_id FROM respondents WHERE blocked = 1")}
+    rows = await db.reader.execute_fetchall("SELECT user_id, status, attempts FROM broadcast_recipients")
+    status = {row[0]: row[1] for row in rows}
+    attempts = {row[0]: row[2] for row in rows}
+    blocked = {row[0] for row in await db.reader.execute_fetchall("SELECT user_id FROM respondents WHERE blocked = 1")}
     assert [status[x] for x in (a, b, c, d, e, f)] == ["blocked", "sent", "failed", "failed", "unknown", "sent"]
     assert attempts[c] == broadcaster_module.MAX_ATTEMPTS and attempts[f] == 1
     assert blocked == {a}
@@ -138,7 +137,9 @@ async def test_recipients_left_in_flight_by_a_crash_are_reported_not_resent(
     db: Database, consultation: Consultation, population: Population
 ) -> None:
     job = await staff_job(db, "agreed")
-    in_flight = await recipients.claim(db, job, 3, AT)  # the process died right after this write
+    crashed = await claimers.open_claimer(db, "crashed")
+    in_flight = await recipients.claim(db, job, 3, AT, crashed)  # the process died right after this write
+    await crashed.close()
     bot = FakeBot()
     await run_until_done(Broadcaster(make_runtime(db, consultation), bot), db)  # type: ignore[arg-type]
     assert all(bot.to(c.user_id) == 0 for c in in_flight)
