@@ -143,7 +143,11 @@ def test_a_broadcast_split_across_two_workers_reaches_each_recipient_once_within
     assert staff.prepare("Started but not finished", "Please finish by Friday") == count
     staff.confirm()
     eventually(lambda: len(deliveries(api, recipients, "Please finish")) == count, 60, "every recipient")
-    time.sleep(1.0)  # anything sent twice would arrive now
+    report = staff.wait_for_report()  # once, by whichever worker found nothing waiting and nothing in flight
+    assert (report["Sent"], report["Skipped"], report["total"]) == (count, 0, count), report
+    time.sleep(1.0)  # anything sent twice, or a second report, would arrive now
+    reports = [m for m in staff.messages() if "Broadcast finished" in (m.text or "")]
+    assert len(reports) == 1, "the job was closed and reported by both workers"
     delivered = deliveries(api, recipients, "Please finish")
     assert set(delivered) == recipients and max(delivered.values()) == 1, "somebody got it twice, or not at all"
     both = [p for p in processes if re.search(r"broadcast \d+ .*sending to", p.log())]
