@@ -7,7 +7,7 @@ import pytest
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_modes]
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ def history(bot: BotProcess, user_id: int, question_id: str) -> list[Answer]:
     return read_database(bot, read)
 
 
+@pytest.mark.both_modes
 def test_a_tenant_takes_every_kind_with_routing_both_ways_through_the_real_bot(
     api: BotApiServer, bot_factory: Callable[..., BotProcess], tmp_path: Path
 ) -> None:

@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import zipfile
 
 import pytest
 
-from storage import AuditEntry, Database
+from storage import AuditEntry
 from tests.botapi import BotApiServer
-from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, eventually
+from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, eventually, read_database
 
 pytestmark = pytest.mark.e2e
+# both_modes: the refusals and the full export; choosing formats and /stats stay in polling (time: make test)
 NOT_ALLOWED = "only for housing association staff"
 STRANGER_ID = 5550777
 FILES = ["answers.html", "report.html", "responses.csv", "responses.xlsx", "transcripts.zip"]
 
 
 def audit(bot: BotProcess) -> list[AuditEntry]:
-    """The bot's audit log, newest first, read from its database file."""
-
-    async def read() -> list[AuditEntry]:
-        db = await Database.open(f"sqlite:///{bot.database}")
-        try:
-            return await db.audit_entries(50)
-        finally:
-            await db.close()
-
-    return asyncio.run(read())
+    """The bot's audit log, newest first, read from its database."""
+    return read_database(bot, lambda db: db.audit_entries(50))
 
 
+@pytest.mark.both_modes
 def test_a_tenant_a_staff_member_and_a_stranger_are_refused_export_and_each_try_is_audited(
     api: BotApiServer, bot: BotProcess, tenant: Tenant
 ) -> None:
@@ -54,6 +47,7 @@ def test_a_tenant_a_staff_member_and_a_stranger_are_refused_export_and_each_try_
     assert not any(e.action == "export" and e.outcome == "ok" for e in audit(bot))
 
 
+@pytest.mark.both_modes
 def test_the_admin_gets_every_file_pseudonymous_and_the_export_is_audited(
     api: BotApiServer, bot: BotProcess, tenant: Tenant
 ) -> None:
