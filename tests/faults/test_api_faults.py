@@ -27,13 +27,15 @@ def answered(requests: list[RecordedRequest]) -> list[RecordedRequest]:
     return [r for r in requests if r.status == 200]
 
 
+@pytest.mark.both_modes
 def test_5xx_answers_on_sends_and_polls_lose_nothing_and_every_tenant_finishes(
-    api: BotApiServer, bot_factory: Callable[..., BotProcess]
+    api: BotApiServer, bot_factory: Callable[..., BotProcess], bot_mode: str
 ) -> None:
     bot = bot_factory().start()
     people = [Person(api, 7000000 + n, patience=8.0) for n in range(10)]  # patient: outlast the back-off
     api.set_error_rate("sendMessage", 30)
-    api.set_error_rate("getUpdates", 30)
+    if not bot.webhook:  # a webhook worker never polls: the updates come to it
+        api.set_error_rate("getUpdates", 30)
     api.set_error_rate("editMessageReplyMarkup", 30)
     elapsed = run_until_done(people, timeout=120)
     api.clear_faults()
@@ -43,10 +45,12 @@ def test_5xx_answers_on_sends_and_polls_lose_nothing_and_every_tenant_finishes(
     lost = lost_answers(bot, people)
     finished = sum(p.done for p in people)
     assert not bot.exited(), bot.log()
-    record("api_5xx", "Bot API answers 5xx to 30% of sends and polls", tenants=len(people),
+    record("api_5xx", "Bot API answers 5xx to 30% of sends" + ("" if bot.webhook else " and polls"), mode=bot_mode,
+           tenants=len(people),
            faults_injected=len(failures), replies=replies, answers_acknowledged=acknowledged(people),
            answers_lost=len(lost), finished=f"{finished}/{len(people)}", seconds=round(elapsed, 1))
     assert failures, "no 5xx was injected: the test proved nothing"
+    assert {r.method for r in failures} >= ({"sendMessage"} if bot.webhook else {"sendMessage", "getUpdates"})
     assert not lost, f"acknowledged answers missing from the database: {lost}"
     assert finished == len(people), [p.user_id for p in people if not p.done]
     assert bot.stop() == 0
@@ -159,15 +163,19 @@ def retried_too_soon(requests: list[RecordedRequest], key: Callable[[RecordedReq
     return early
 
 
-def test_429_storms_are_obeyed_and_lose_nothing(api: BotApiServer, bot_factory: Callable[..., BotProcess]) -> None:
-    """Telegram's flood control on every send, plus 429s on polling and on a button answer."""
+@pytest.mark.both_modes
+def test_429_storms_are_obeyed_and_lose_nothing(
+    api: BotApiServer, bot_factory: Callable[..., BotProcess], bot_mode: str
+) -> None:
+    """Telegram's flood control on every send, plus 429s on polling (when the bot polls) and on a button answer."""
     bot = bot_factory().start()
     people = [Person(api, 7300000 + n, patience=8.0) for n in range(4)]
     presser = Tenant(api, 7300100)
     presser.says("/start", expect="Is it OK")
     api.clear_requests()
     api.set_flood_limit("sendMessage", per_second=8, retry_after=1)
-    api.fail_next("getUpdates", 429, retry_after=1, times=2)
+    if not bot.webhook:  # a webhook worker never polls
+        api.fail_next("getUpdates", 429, retry_after=1, times=2)
     api.fail_next("answerCallbackQuery", 429, retry_after=1)
     presser.taps("I agree", expect="Question 1 of 5", timeout=30)
     elapsed = run_until_done(people, timeout=120)
@@ -184,12 +192,14 @@ def test_429_storms_are_obeyed_and_lose_nothing(api: BotApiServer, bot_factory: 
     lost = lost_answers(bot, people)
     finished = sum(p.done for p in people)
     assert not bot.exited(), bot.log()
-    record("api_429", "429 storms (flood control at 8 sends/s, 429s on polling and a button answer)",
+    record("api_429", "429 storms (flood control at 8 sends/s, 429s on "
+           + ("a button answer)" if bot.webhook else "polling and a button answer)"), mode=bot_mode,
            tenants=len(people) + 1, faults_injected=len(storms),
            replies=len(answered(api.requests("sendMessage"))), retried_too_soon=len(early),
            answers_lost=len(lost), finished=f"{finished}/{len(people)}", seconds=round(elapsed, 1))
     assert len(storms) >= 5, "the storm never happened"
-    assert {r.method for r in storms} >= {"sendMessage", "getUpdates", "answerCallbackQuery"}
+    stormed = {"sendMessage", "answerCallbackQuery"} | (set() if bot.webhook else {"getUpdates"})
+    assert {r.method for r in storms} >= stormed
     assert not early, early
     assert not lost, lost
     assert finished == len(people), [p.user_id for p in people if not p.done]

@@ -16,7 +16,7 @@ from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, eventually
 from tests.faults.conftest import assert_logs_clean
 from tests.faults.figures import record
 
-pytestmark = [pytest.mark.faults, pytest.mark.e2e]
+pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.both_modes]
 TENANT_ID, STRANGER_ID, GROUP_ID = 7100001, 7100002, -1007100
 SUCCESS = {"broadcast": "Who should get it?", "stats": "how it is going"}
 EXPECTED = {  # who succeeds with each command
@@ -54,7 +54,7 @@ def succeeded(api: BotApiServer, chat: int, command: str, before: int, documents
 
 
 def test_only_the_right_people_can_use_staff_and_admin_commands_and_buttons(
-    api: BotApiServer, bot_factory: Callable[..., BotProcess]
+    api: BotApiServer, bot_factory: Callable[..., BotProcess], bot_mode: str
 ) -> None:
     bot = bot_factory().start()
     Tenant(api, TENANT_ID).says("/start", expect="Is it OK")
@@ -93,6 +93,7 @@ def test_only_the_right_people_can_use_staff_and_admin_commands_and_buttons(
     staff_messages = [m.text for m in api.sent_messages(STAFF_ID)]
     assert bot.stop() == 0
     record("authorisation", "authorisation matrix (3 commands x 6 senders, plus a forwarded staff keyboard)",
+           mode=bot_mode,
            attempts=len(outcomes), wrong_outcomes=len(wrong), refusals_audited=len(refusals),
            refusals_expected=expected_refusals, keyboard_presses_by_others=len(pressers),
            keyboard_presses_obeyed=sum("Now type your message" in (t or "") for t in staff_messages))

@@ -21,8 +21,9 @@ def stored_q1(bot: BotProcess, user_ids: list[int]) -> dict[int, str]:
     return {uid: (current_answers(bot, uid).get("q1_general") or Answer()).text or "" for uid in user_ids}
 
 
+@pytest.mark.both_modes
 def test_sigterm_during_twenty_conversations_loses_nothing(
-    api: BotApiServer, bot_factory: Callable[..., BotProcess]
+    api: BotApiServer, bot_factory: Callable[..., BotProcess], bot_mode: str
 ) -> None:
     bot = bot_factory().start()
     tenants = [Tenant(api, 6100000 + n) for n in range(20)]
@@ -44,7 +45,7 @@ def test_sigterm_during_twenty_conversations_loses_nothing(
         tenant.wait("got that", timeout=20)
     stored = stored_q1(bot, [t.user_id for t in tenants])
     lost = [uid for uid, text in stored.items() if f"by {uid}" not in text]
-    record("shutdown", "SIGTERM during 20 conversations", conversations=20, exit_code=exit_code,
+    record("shutdown", "SIGTERM during 20 conversations", mode=bot_mode, conversations=20, exit_code=exit_code,
            seconds_to_exit=round(took, 1), steps_finished_before_exit=in_hand, answers_lost=len(lost))
     assert exit_code == 0
     assert took < 10
