@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from storage.transfer import transfer
 from tests.botapi import BotApiServer
-from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, query
+from tests.e2e.harness import ADMIN_ID, STAFF_ID, BotProcess, Tenant, query, read_database
 from tests.staff.e2e_support import Staff, deliveries, populated
-from tests.staff.population import Population, populate
+from tests.staff.population import Population, populate_db
 
 pytestmark = pytest.mark.e2e
 # both_modes: all but the forwarded keyboard, which tests/faults/test_authorisation.py presses in both modes
@@ -24,13 +22,11 @@ NOT_ALLOWED = "only for housing association staff"
 
 
 def populated_in_mode(bot: BotProcess, api: BotApiServer, counts: dict[str, int], **options: Any) -> Population:
-    """tests.staff's population in the bot's database: its SQLite file as it is, or, for PostgreSQL, written to a
-    scratch SQLite file first and copied over with migrate-db's transfer (which checks every row arrived)."""
+    """tests.staff's population written into the bot's database before it starts: its SQLite file as
+    tests.staff.e2e_support does it, or its PostgreSQL database through the storage layer."""
     if bot.on_sqlite:
         return populated(bot, api, counts, **options)
-    scratch = bot.workdir / "population.db"
-    population = populate(scratch, counts, **options)
-    asyncio.run(transfer(f"sqlite:///{scratch}", bot.database_url))
+    population = read_database(bot, lambda db: populate_db(db, counts, **options))
     for user_id in population.everyone:
         api.add_chat(user_id)
     return population
