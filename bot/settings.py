@@ -55,7 +55,9 @@ class Settings:
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
     webhook_secret: str = field(default="", repr=False)
-    worker_name: str = ""  # in the log lines of applied updates; the process id when empty
+    # In the log lines of applied updates (the process id when empty) and at the front of this process's broadcast
+    # claimer name (storage/claimers.py; the host's name when empty).
+    worker_name: str = ""
 
     @property
     def webhook_path(self) -> str:
