@@ -33,7 +33,7 @@ def populate(url: str) -> set[int]:
     async def run() -> set[int]:
         db = await Database.open(url)
         try:
-            return set((await populate_db(db, {"part_way": COUNT}, start_id=6_500_000)).everyone)
+            return set((await populate_db(db, {"part_way": COUNT}, start_id=6_700_000)).everyone)
         finally:
             await db.close()
 
