@@ -22,7 +22,7 @@ from storage.dialect import TENANT_LOCK
 from storage.tenant_locks import INBOX_TENANT_LOCK
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant, eventually
-from tests.e2e.webhook_workers import stored, take_part, workers
+from tests.e2e.webhook_workers import stored, take_part, waiting_on, workers
 
 pytestmark = [pytest.mark.webhook, pytest.mark.postgres, pytest.mark.slow]
 TENANT = 6_400_001
@@ -34,13 +34,6 @@ REPLY = "send more"  # the bot's answer to a written reply: "...or send more"
 def connection(url: str, autocommit: bool = True) -> Iterator[psycopg.Connection]:
     with psycopg.connect(url, autocommit=autocommit) as conn:
         yield conn
-
-
-def waiting_on(url: str, locktype: str) -> bool:
-    """True when some session is waiting for a lock of this type (so the worker is stopped where we want it)."""
-    with connection(url) as conn:
-        row = conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = %s", (locktype,)).fetchone()
-    return bool(row and row[0])
 
 
 def inbox_rows(url: str) -> int:

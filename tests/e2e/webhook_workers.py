@@ -8,6 +8,8 @@ import socket
 from collections import defaultdict
 from pathlib import Path
 
+import psycopg
+
 from storage import Database
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant
@@ -70,3 +72,10 @@ def stored(url: str) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
             await db.close()
 
     return asyncio.run(run())
+
+
+def waiting_on(url: str, locktype: str) -> bool:
+    """True when some session is waiting for a lock of this type (so the worker is stopped where we want it)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = %s", (locktype,)).fetchone()
+    return bool(row and row[0])
