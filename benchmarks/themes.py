@@ -16,7 +16,10 @@ scored on its own and the figures of a DATA_DIR are the mean over its parts. Per
 - coverage: share of answers found in exactly one of confirmed / suggestions / needs_reading / non_answers;
 - scale: 10,000 answers made by resampling the responses (default_rng(0)), each with one word dropped or doubled so
   they are not exact duplicates, analysed seeded (3 confirmed per theme) in a child process; seconds are
-  wall-clock of analyse() there, memory the child's own peak RSS (VmHWM, imports included).
+  wall-clock of analyse() there, memory the child's own peak RSS (VmHWM, imports included);
+- ceiling (with --ceiling): 10-fold cross-validation in which staff have confirmed every answer outside the fold;
+  per-answer F1 on the folds. It is what more confirming can give at most with the same features and assigner, so a
+  reviewed figure near it says that the answers' words, not the review, are the limit.
 The output ends, per set, with: `themes NAME: unsupervised_f1=.. seeded_f1=.. reviewed_f1=.. coverage=..% seconds=N`.
 """
 
@@ -195,9 +198,23 @@ def measure_scale(data_dir: Path) -> dict[str, float]:
     return result
 
 
-def score_set(data_dir: Path) -> dict[str, float]:
+def ceiling(part: Part, folds: int = 10) -> float:
+    """Per-answer F1 on each tenth of the answers when staff have confirmed all the others (folds by default_rng(0))."""
+    order = [str(key) for key in np.random.default_rng(0).permutation([r.key for r in part.responses])]
+    scores = []
+    for fold in range(folds):
+        held = order[fold::folds]
+        if not held:
+            continue
+        confirmed = {key: part.truth[key] for key in order if key not in set(held)}
+        coding = machine_coding(analyse(part.responses, part.themes, confirmed))
+        scores.append(mean_f1(coding, part.truth, held) * len(held))
+    return float(np.sum(scores) / len(order)) if order else float("nan")
+
+
+def score_set(data_dir: Path, with_ceiling: bool = False) -> dict[str, float]:
     """Every part of one DATA_DIR scored, averaged over parts, and the scale run on its first part."""
-    parts = [score_part(part) for part in load(data_dir)]
+    parts = [score_part(part) | ({"ceiling_f1": ceiling(part)} if with_ceiling else {}) for part in load(data_dir)]
     figures = {name: float(np.mean([p[name] for p in parts])) for name in parts[0]}
     figures["coverage"] = min(p["coverage"] for p in parts)
     figures["parts"] = float(len(parts))
@@ -216,7 +233,8 @@ def detail(name: str, f: Mapping[str, float]) -> str:
     return (f"{name}: {f['parts']:.0f} question part(s), mean over parts; unsupervised {f['suggested']:.0f} themes "
             f"suggested, {f['themes_found']:.0%} of coded themes matched; seeded kappa {f['seeded_kappa']:.2f}; "
             f"10,000 answers: {f['seconds']:.1f} s, peak RSS {f['peak_mb']:.0f} MB, coverage {f['coverage']:.0%}, "
-            f"{f['duplicates']:.0f} near/exact duplicates, {f['needs_reading']:.0f} needs reading")
+            f"{f['duplicates']:.0f} near/exact duplicates, {f['needs_reading']:.0f} needs reading"
+            + (f"; ceiling (10-fold, the rest confirmed) F1 {f['ceiling_f1']:.2f}" if "ceiling_f1" in f else ""))
 
 
 async def themes(base: Path, sets: Sequence[Path] = ()) -> Section:
@@ -245,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     """Score each DATA_DIR given and print its details, then one summary line per set."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.themes", description=__doc__.split("\n")[0])
     parser.add_argument("data_dirs", nargs="*", type=Path, help="sets in themefinder's evaluation layout")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also score each set with every answer outside a tenth confirmed (10 analyses a set)")
     parser.add_argument("--scale-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.scale_child:
@@ -256,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = {}
     for data_dir in chosen:
-        results[data_dir.name] = score_set(data_dir)
+        results[data_dir.name] = score_set(data_dir, with_ceiling=args.ceiling)
         print(detail(data_dir.name, results[data_dir.name]), flush=True)
     for name, figures in results.items():
         print(line(name, figures))
