@@ -15,6 +15,7 @@ import pytest
 
 from tests.botapi import BotApiServer
 from tests.e2e.harness import TOKEN, BotProcess, Tenant, free_port, webhook_env
+from tests.e2e.webhook_workers import STARTED
 
 pytestmark = pytest.mark.e2e
 MODES = ("polling", "webhook")
@@ -83,3 +84,13 @@ def bot(bot_factory: Callable[..., BotProcess]) -> BotProcess:
 @pytest.fixture
 def tenant(api: BotApiServer) -> Tenant:
     return Tenant(api, 5550001)
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left_running() -> Iterator[None]:
+    """A test that fails part-way must not leave its webhook workers (tests/e2e/webhook_workers.py) running."""
+    yield
+    while STARTED:
+        worker = STARTED.pop()
+        if worker.process is not None and not worker.exited():
+            worker.kill()

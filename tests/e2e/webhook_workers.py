@@ -16,6 +16,7 @@ from tests.e2e.harness import BotProcess, Tenant
 from tests.e2e.journey import WHOLE_CONSULTATION
 
 SECRET = "e2e-secret_0123456789abcdefghij"
+STARTED: list[BotProcess] = []  # every worker made here; tests/e2e/conftest.py kills any a failed test left running
 
 
 def free_port() -> int:
@@ -36,6 +37,7 @@ def workers(api: BotApiServer, tmp_path: Path, url: str, count: int = 2) -> list
         worker.database = folder / "unused.db"
         worker.args = ["--webhook"]
         made.append(worker)
+        STARTED.append(worker)
         targets.append(f"http://127.0.0.1:{port}")
     api.webhook_targets = targets
     for worker in made:
