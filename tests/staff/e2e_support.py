@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections import Counter
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from tests.botapi import BotApiServer, StoredMessage
-from tests.e2e.harness import STAFF_ID, BotProcess, Tenant, eventually
-from tests.staff.population import Population, populate
+from tests.e2e import harness
+from tests.e2e.harness import STAFF_ID, BotProcess, Tenant, eventually, read_database
+from tests.staff.population import Population, populate, populate_db
 
 COUNT = re.compile(r"^(?P<label>.+) \((?P<count>[\d,]+)\)$")
 
@@ -81,7 +80,10 @@ class Staff(Tenant):
 
 def populated(bot: BotProcess, api: BotApiServer, counts: dict[str, int], **options: Any) -> Population:
     """Tenants written into the bot's database before it starts, and known to the server as chats."""
-    population = populate(Path(bot.database), counts, **options)
+    if bot.on_sqlite:
+        population = populate(Path(bot.database), counts, **options)
+    else:
+        population = read_database(bot, lambda db: populate_db(db, counts, **options))
     for user_id in population.everyone:
         api.add_chat(user_id)
     return population
@@ -100,9 +102,8 @@ def sent_so_far(bot: BotProcess) -> int:
 
 
 def query(bot: BotProcess, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Read the bot's database while it runs (WAL: readers never block it)."""
-    with closing(sqlite3.connect(bot.database)) as conn:
-        return conn.execute(sql, params).fetchall()
+    """Read the bot's database, SQLite or PostgreSQL, while it runs (readers never block it)."""
+    return harness.query(bot, sql, *params)
 
 
 def recipient_statuses(bot: BotProcess) -> Counter[str]:
