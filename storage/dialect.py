@@ -56,6 +56,15 @@ class Dialect:
             return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')"
         return f"substr({column}, 1, 13)"
 
+    def local_time_text(self, column: str, zone: str) -> str:
+        """A stored time as naive local text in the zone named by SQL `zone` ('2020-11-10 12:00:00', whole seconds,
+        as storage/export/cells.local_text writes it; '' for none). PostgreSQL only: SQLite knows no time zones,
+        so there Python converts (cells.local_text)."""
+        if not self.postgres:
+            raise NotImplementedError("SQLite has no time zones: convert with storage.export.cells.local_text")
+        return (f"CASE WHEN isfinite({column}) THEN to_char({column} AT TIME ZONE {zone}, 'YYYY-MM-DD HH24:MI:SS') "
+                "ELSE '' END")
+
     def claim(self, alias: str) -> str:
         """Appended to a SELECT of rows to hand out: on PostgreSQL each goes to one worker, the others skip past
         it rather than wait (SQLite's single writer already hands each out once)."""

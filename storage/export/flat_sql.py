@@ -140,9 +140,8 @@ def line_query(consultation_id: str, questions: tuple[Question, ...], zone: str,
     answers, joins = _answers(questions, bind, POSTGRES)
     where = bind(zone)
 
-    def local(column: str) -> str:  # cells.local_text: naive local time, whole seconds; '' when there is none
-        return (f"CASE WHEN isfinite({column}) THEN to_char({column} AT TIME ZONE {where}, 'YYYY-MM-DD HH24:MI:SS') "
-                "ELSE '' END")
+    def local(column: str) -> str:  # cells.local_text, by the server
+        return POSTGRES.local_time_text(column, where)
 
     parts = [csv_field_sql("r.reference", POSTGRES), *(["r.user_id::text"] if identities else []),
               "CASE WHEN c.submitted_at IS NULL THEN 'partial' ELSE 'finished' END",
