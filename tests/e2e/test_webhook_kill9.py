@@ -22,7 +22,7 @@ from storage.dialect import TENANT_LOCK
 from storage.tenant_locks import INBOX_TENANT_LOCK
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant, eventually
-from tests.e2e.webhook_workers import stored, take_part, waiting_on, workers
+from tests.e2e.webhook_workers import holding, stored, take_part, waiting_on, workers
 
 pytestmark = [pytest.mark.webhook, pytest.mark.postgres, pytest.mark.slow]
 TENANT = 6_400_001
@@ -104,8 +104,7 @@ def test_a_worker_killed_after_storing_but_before_its_200_got_out_is_sent_again_
     api: BotApiServer, tmp_path: Path, postgres_url: str
 ) -> None:
     tenant, victim, survivor, other = ready_tenant(api, tmp_path, postgres_url)
-    with connection(postgres_url) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (INBOX_TENANT_LOCK, str(TENANT)))  # no one applies
+    with holding(postgres_url, INBOX_TENANT_LOCK, TENANT):  # no one applies
         update_id = send_answer(api, lose_ack=True)
         eventually(lambda: api.webhook_deliveries(update_id), 10, "the proxy to post the update")
         api.webhook_targets = [other]  # where Telegram's second try goes
@@ -113,7 +112,6 @@ def test_a_worker_killed_after_storing_but_before_its_200_got_out_is_sent_again_
         assert inbox_rows(postgres_url) == 1, "the victim answered 200 before the update was stored"
         victim.kill()
         eventually(lambda: any(a.acknowledged for a in api.webhook_deliveries(update_id)), 20, "the second try")
-        holder.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (INBOX_TENANT_LOCK, str(TENANT)))
     assert_applied_once(api, tenant, postgres_url, update_id, victim, survivor)
     attempts = api.webhook_deliveries(update_id)
     assert [(a.status, a.lost) for a in attempts] == [(200, True), (200, False)], attempts
@@ -124,13 +122,11 @@ def test_a_worker_killed_after_acknowledging_but_before_applying_loses_nothing(
     api: BotApiServer, tmp_path: Path, postgres_url: str
 ) -> None:
     tenant, victim, survivor, other = ready_tenant(api, tmp_path, postgres_url)
-    with connection(postgres_url) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (INBOX_TENANT_LOCK, str(TENANT)))
+    with holding(postgres_url, INBOX_TENANT_LOCK, TENANT):
         update_id = send_answer(api)
         eventually(lambda: any(a.acknowledged for a in api.webhook_deliveries(update_id)), 10, "the 200")
         api.webhook_targets = [other]
         victim.kill()
-        holder.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (INBOX_TENANT_LOCK, str(TENANT)))
     assert_applied_once(api, tenant, postgres_url, update_id, victim, survivor)
     attempts = api.webhook_deliveries(update_id)
     assert len(attempts) == 1 and attempts[0].acknowledged, "an acknowledged update was sent again"
@@ -141,13 +137,11 @@ def test_a_worker_killed_part_way_through_applying_an_update_leaves_it_to_be_app
     api: BotApiServer, tmp_path: Path, postgres_url: str
 ) -> None:
     tenant, victim, survivor, other = ready_tenant(api, tmp_path, postgres_url)
-    with connection(postgres_url) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (TENANT_LOCK, str(TENANT)))  # the step waits
+    with holding(postgres_url, TENANT_LOCK, TENANT):  # the step waits
         update_id = send_answer(api)
         victim.wait_for_log(f"applying update {update_id} ", timeout=10)
         eventually(lambda: waiting_on(postgres_url, "advisory"), 10, "the victim's step to wait inside its transaction")
         api.webhook_targets = [other]
         victim.kill()
-        holder.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (TENANT_LOCK, str(TENANT)))
     assert_applied_once(api, tenant, postgres_url, update_id, victim, survivor)
     assert len(api.webhook_deliveries(update_id)) == 1

@@ -13,14 +13,13 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from storage.dialect import TENANT_LOCK
 from tests.botapi import BotApiServer
 from tests.e2e.harness import BotProcess, Tenant, eventually
 from tests.e2e.journey import WHOLE_CONSULTATION
-from tests.e2e.webhook_workers import stored, take_part, waiting_on, workers
+from tests.e2e.webhook_workers import holding, stored, take_part, waiting_on, workers
 from tests.staff.e2e_support import Staff, deliveries
 
 pytestmark = [pytest.mark.webhook, pytest.mark.postgres, pytest.mark.slow]
@@ -168,9 +167,8 @@ def test_one_slow_tenant_does_not_delay_the_others_on_either_worker(
     processes = workers(api, tmp_path, postgres_url)
     slow = Tenant(api, 6_500_000)
     take_part(slow, 2)  # at question 1
-    with psycopg.connect(postgres_url, autocommit=True) as holder:
-        # The slow tenant's next step cannot finish while the test holds its step lock: a step that takes minutes.
-        holder.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (TENANT_LOCK, str(slow.user_id)))
+    # The slow tenant's next step cannot finish while the test holds its step lock: a step that takes minutes.
+    with holding(postgres_url, TENANT_LOCK, slow.user_id):
         api.send_text(slow.user_id, "My answer takes a long time to store")
         eventually(lambda: waiting_on(postgres_url, "advisory"), 10, "the slow tenant's step to be under way")
         started = time.monotonic()
@@ -178,7 +176,6 @@ def test_one_slow_tenant_does_not_delay_the_others_on_either_worker(
         others_took = time.monotonic() - started
         assert errors == [], f"{len(errors)} tenants waited behind the slow one: {errors[:3]}"
         assert not any("send more" in (m.text or "") for m in slow.messages()), "the slow step finished early"
-        holder.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (TENANT_LOCK, str(slow.user_id)))
     slow.wait("send more", timeout=30)
     assert others_took < 30, f"30 tenants' four steps took {others_took:.1f} s with one tenant stuck"
     for process in processes:

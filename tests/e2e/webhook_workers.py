@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -81,3 +83,15 @@ def waiting_on(url: str, locktype: str) -> bool:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = %s", (locktype,)).fetchone()
     return bool(row and row[0])
+
+
+@contextmanager
+def holding(url: str, namespace: int, tenant: int) -> Iterator[None]:
+    """Hold one of a tenant's advisory locks (the inbox's or the step's) from a session of the test's own, so the
+    worker that needs it stops there until the block ends."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (namespace, str(tenant)))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (namespace, str(tenant)))
