@@ -57,8 +57,9 @@ def test_5xx_answers_on_sends_and_polls_lose_nothing_and_every_tenant_finishes(
     assert_logs_clean(bot, answer_texts(people))
 
 
+@pytest.mark.both_modes
 def test_a_request_hanging_past_the_read_timeout_holds_up_only_its_own_chat(
-    api: BotApiServer, bot_factory: Callable[..., BotProcess]
+    api: BotApiServer, bot_factory: Callable[..., BotProcess], bot_mode: str
 ) -> None:
     """One reply hangs longer than the bot's read timeout; meanwhile five other tenants go all the way through.
 
@@ -87,7 +88,7 @@ def test_a_request_hanging_past_the_read_timeout_holds_up_only_its_own_chat(
     reply_delay = retried.time - hung.time
     lost = lost_answers(bot, [stuck, *others])
     assert not bot.exited(), bot.log()
-    record("api_hang", "one Bot API request hangs past the read timeout", tenants=1 + len(others),
+    record("api_hang", "one Bot API request hangs past the read timeout", mode=bot_mode, tenants=1 + len(others),
            hang_seconds=hang, others_finished_in_s=round(others_took, 1),
            stuck_reply_retried_after_s=round(reply_delay, 1), answers_lost=len(lost),
            finished=f"{sum(p.done for p in [stuck, *others])}/{1 + len(others)}")
@@ -99,8 +100,9 @@ def test_a_request_hanging_past_the_read_timeout_holds_up_only_its_own_chat(
     assert_logs_clean(bot, answer_texts([stuck, *others]))
 
 
+@pytest.mark.both_modes
 def test_connection_refused_for_a_few_seconds_mid_consultation_then_every_tenant_is_answered(
-    api: BotApiServer, bot_factory: Callable[..., BotProcess]
+    api: BotApiServer, bot_factory: Callable[..., BotProcess], bot_mode: str
 ) -> None:
     outage = 4.0
     proxy = RefusingProxy(api.port)
@@ -127,7 +129,7 @@ def test_connection_refused_for_a_few_seconds_mid_consultation_then_every_tenant
         noticed = retried + polls_failed
         finished = sum(p.done for p in people)
         assert not bot.exited(), bot.log()
-        record("api_refused", "connection refused for a few seconds", tenants=len(people),
+        record("api_refused", "connection refused for a few seconds", mode=bot_mode, tenants=len(people),
                mid_consultation_at_outage=int(window["mid"]),
                outage_seconds=round(window["accepted"] - window["refused"], 1), sends_retried=retried,
                polls_failed=polls_failed, answers_acknowledged=acknowledged(people), answers_lost=len(lost),
