@@ -121,6 +121,14 @@ class Broadcaster:
             log.info("broadcast claimer %s", self._claimer.name)
         return self._claimer
 
+    async def _retire_claimer(self) -> None:
+        """After a failed delivery the answers to this claimer's last sends may not have been stored, and every one
+        of its sends has ended: its rows still at 'sending' are given up as unknown (never resent) under a new name,
+        rather than waited for as a live worker's."""
+        if self._claimer is not None:
+            await self._claimer.close()
+            self._claimer = None
+
     async def _recover(self, claimer: LocalClaimer | PostgresClaimer, job_id: int | None = None) -> None:
         """Settle what a dead process left in flight: those are never sent again (at-most-once). Another live
         worker's sends in flight are left to it."""
@@ -170,6 +178,7 @@ class Broadcaster:
                 await self._sleep(5.0)
             except Exception:
                 log.exception("broadcast delivery failed; trying again in 5 s")
+                await self._retire_claimer()
                 await self._sleep(5.0)
 
     async def _sleep(self, seconds: float, also: asyncio.Event | None = None) -> None:

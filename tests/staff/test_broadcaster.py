@@ -17,10 +17,11 @@ from bot.delivery.broadcaster import Broadcaster
 from bot.runtime import Runtime
 from bot.settings import Settings
 from conversations.model import Consultation
-from storage import Database, broadcasts, claimers, recipients
+from storage import Database, StorageUnavailableError, broadcasts, claimers, recipients
 from storage import broadcast_drafts as drafts
 from storage.broadcast_drafts import Draft
 from storage.broadcasts import Job
+from storage.recipients import Outcome
 from tests.staff.population import AT, CONSULTATION, Population, populate_db
 
 STAFF = 900002
@@ -145,6 +146,38 @@ async def test_recipients_left_in_flight_by_a_crash_are_reported_not_resent(
     assert all(bot.to(c.user_id) == 0 for c in in_flight)
     assert len([chat for chat, _, _ in bot.sent if chat != STAFF]) == job.total - 3
     assert "3 of the skipped were being sent when the bot stopped" in bot.sent[-1][1]
+
+
+async def test_sends_whose_answers_the_database_failed_to_store_are_given_up_not_waited_for_for_ever(
+    db: Database, consultation: Consultation, population: Population, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = await staff_job(db, "agreed")
+    real_claim, real_record = recipients.claim, recipients.record
+    failures: list[list[Outcome]] = []  # the answers each failed write held
+
+    async def claim(db: Database, job: Job, limit: int, now: Any, claimer: Any, settle: Any = None) -> Any:
+        if not failures and any(o.status == "sent" for o in settle or []):  # the database goes away here...
+            failures.append(list(settle))
+            raise StorageUnavailableError("disk I/O error")
+        return await real_claim(db, job, limit, now, claimer, settle=settle)
+
+    async def record(db: Database, job_id: int, claimer: Any, outcomes: list[Outcome]) -> None:
+        if len(failures) == 1:  # ...and is still away when the broadcaster stores what it holds on the way out
+            failures.append(list(outcomes))
+            raise StorageUnavailableError("disk I/O error")
+        await real_record(db, job_id, claimer, outcomes)
+
+    monkeypatch.setattr(recipients, "claim", claim)
+    monkeypatch.setattr(recipients, "record", record)
+    bot = FakeBot()
+    await run_until_done(Broadcaster(make_runtime(db, consultation), bot), db, timeout=20)  # type: ignore[arg-type]
+    lost = [o.user_id for o in failures[1] if o.status == "sent"]
+    assert lost, "the failed write held answers"
+    rows = dict(await db.reader.execute_fetchall("SELECT user_id, status FROM broadcast_recipients"))
+    assert {rows[user_id] for user_id in lost} == {"unknown"}, "a send whose answer was lost is counted unknown"
+    assert all(bot.to(user_id) == 1 for user_id in lost), "and never sent again"
+    assert Counter(chat for chat, _, _ in bot.sent if chat != STAFF) == dict.fromkeys(rows, 1)
+    assert f"Of {job.total}" in bot.sent[-1][1]
 
 
 async def test_a_graceful_stop_hands_back_what_it_had_not_sent_and_a_restart_finishes_the_job(
