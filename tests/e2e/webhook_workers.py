@@ -4,7 +4,6 @@ the local Bot API server's stand-in for a load-balancing proxy, and what they st
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,17 +13,10 @@ import psycopg
 
 from storage import Database
 from tests.botapi import BotApiServer
-from tests.e2e.harness import BotProcess, Tenant
+from tests.e2e.harness import BotProcess, Tenant, free_port, webhook_env
 from tests.e2e.journey import WHOLE_CONSULTATION
 
-SECRET = "e2e-secret_0123456789abcdefghij"
 STARTED: list[BotProcess] = []  # every worker made here; tests/e2e/conftest.py kills any a failed test left running
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def workers(api: BotApiServer, tmp_path: Path, url: str, count: int = 2) -> list[BotProcess]:
@@ -34,10 +26,7 @@ def workers(api: BotApiServer, tmp_path: Path, url: str, count: int = 2) -> list
         port = free_port()
         folder = tmp_path / f"worker{number}"
         folder.mkdir()
-        worker = BotProcess(api, folder, DATABASE_URL=url, WEBHOOK_URL="https://bot.example.org/telegram",
-                            WEBHOOK_PORT=str(port), WEBHOOK_SECRET=SECRET, WORKER_NAME=f"w{number}")
-        worker.database = folder / "unused.db"
-        worker.args = ["--webhook"]
+        worker = BotProcess(api, folder, **webhook_env(url, port, f"w{number}"))
         made.append(worker)
         STARTED.append(worker)
         targets.append(f"http://127.0.0.1:{port}")
