@@ -8,14 +8,13 @@ __all__ = ["api", "bot", "bot_factory", "bot_mode", "pytest_generate_tests", "te
 
 
 # -- Shared checks for the fault tests: log hygiene (issue 7, item 7) and what the database holds. --------
-import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from storage import Database
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import BotProcess, read_database
 from tests.faults.people import PLAN, Person
 
 CONSULTATION = "connexus-procurement-2020"
@@ -45,15 +44,7 @@ def assert_logs_clean(bot: BotProcess, answer_texts: Iterable[str]) -> None:
 
 def in_database(bot: BotProcess, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run `work` against the bot's database on a connection of our own (the bot may still be running)."""
-
-    async def run() -> T:
-        database = await Database.open(bot.database_url)
-        try:
-            return await work(database)
-        finally:
-            await database.close()
-
-    return asyncio.run(run())
+    return read_database(bot, work)
 
 
 def stored_texts(bot: BotProcess, user_ids: Iterable[int], history: bool = False) -> dict[int, str]:
